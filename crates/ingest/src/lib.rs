@@ -1,0 +1,1 @@
+//! moth-ingest

@@ -1,0 +1,21 @@
+//! PostgreSQL storage for Moth: the schema (sqlx migrations in the top-level
+//! `migrations/`), one module per aggregate with typed functions, and the
+//! embedded PostgreSQL manager. Nothing here knows about HTTP, and no
+//! `sqlx::Error` escapes: callers see [`StorageError`].
+
+pub mod database;
+pub mod embedded;
+pub mod error;
+pub mod password;
+pub mod projects;
+pub mod tokens;
+pub mod users;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use database::Database;
+pub use error::StorageError;
+
+/// Result alias for storage operations.
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -1,0 +1,115 @@
+//! The command line, exactly as DESIGN.md's CLI contract. Every setting can
+//! come from its environment variable; a flag overrides it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Moth: a self-hosted error tracker for the official Sentry SDKs.
+#[derive(Debug, Parser)]
+#[command(name = "moth", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Directory for the embedded PostgreSQL cluster and the generated secret key.
+    #[arg(
+        long,
+        env = "MOTH_DATA_DIR",
+        default_value = "./moth-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// Use this PostgreSQL server instead of the embedded one
+    /// (e.g. postgres://user:pass@host/moth).
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "MOTH_BIND",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
+    pub bind: String,
+
+    /// Public URL of this Moth, used in DSNs and links in alerts
+    /// [default: http://<bind>].
+    #[arg(long, env = "MOTH_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+
+    /// Key that signs sessions [default: generated once, kept in the data dir].
+    #[arg(long, env = "MOTH_SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// Organization slug used in API paths.
+    #[arg(long, env = "MOTH_ORG", default_value = "moth", global = true)]
+    pub org: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: ingest, web UI, JSON API and the alerts worker.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage projects.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. Without --password-stdin a random password is
+    /// generated and printed.
+    Create {
+        /// The user's email address (their login).
+        #[arg(long)]
+        email: String,
+        /// Make the user an administrator (sees and manages everything).
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project; prints its DSN as the last line of stdout.
+    Create {
+        /// Project name; its slug is derived from it ("My API" → my-api).
+        name: String,
+        /// SDK platform (python, javascript, node, rust, go, java, ...).
+        #[arg(long)]
+        platform: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token acting as a user; prints it as the last line of
+    /// stdout (it is shown only once).
+    Create {
+        /// Email of the user the token acts as.
+        #[arg(long)]
+        email: String,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+}

@@ -1,0 +1,77 @@
+//! `moth serve`: wiring the HTTP routes, the background workers and an
+//! orderly shutdown.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::config::Config;
+use crate::database::{OpenDatabase, Opener};
+
+pub async fn run(config: Config) -> Result<()> {
+    let _secret_key = config.load_secret_key()?;
+    let addr = config.bind_addr()?;
+    // Bind first: a port in use fails fast, before touching the database.
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let config = config.with_bound_address(listener.local_addr()?);
+    let opened = OpenDatabase::open(&config, Opener::Server).await?;
+    let result = serve(listener, &config, &opened).await;
+    tracing::info!("stopping");
+    opened.shutdown().await;
+    result
+}
+
+async fn serve(listener: TcpListener, config: &Config, opened: &OpenDatabase) -> Result<()> {
+    let db = opened.db.clone();
+    let app = Router::new()
+        .merge(crate::health::router(db.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::DEBUG))
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
+        );
+
+    let local = listener.local_addr()?;
+    tracing::info!(base_url = %config.base_url(), "Moth is listening on http://{local}");
+    match db.count_users().await {
+        Ok(0) => tracing::info!(
+            "no user exists yet: create the first admin with `moth user create --email you@example.com --admin`"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not count users"),
+    }
+
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("HTTP server failed")?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("received Ctrl-C; shutting down gracefully"),
+        _ = terminate => tracing::info!("received SIGTERM; shutting down gracefully"),
+    }
+}
