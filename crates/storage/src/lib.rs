@@ -6,10 +6,13 @@
 pub mod database;
 pub mod embedded;
 pub mod error;
+pub mod events;
+pub mod issues;
 pub mod password;
 pub mod projects;
 pub mod tokens;
 pub mod users;
+pub mod write;
 
 #[cfg(feature = "testing")]
 pub mod testing;

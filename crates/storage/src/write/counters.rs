@@ -1,0 +1,200 @@
+//! Counters kept beside events: tag value counts per issue (which also give
+//! the distinct users), hourly counts, and the releases seen.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use sqlx::PgConnection;
+
+use super::{pg_text, EventToStore};
+use crate::Result;
+
+/// The tag whose distinct values are the users affected by an issue.
+pub const USER_TAG: &str = "user";
+
+/// Upserts the (issue, tag, value) counts; returns, per issue, how many
+/// users it had not seen before.
+pub async fn update_tag_values(
+    conn: &mut PgConnection,
+    events: &[EventToStore],
+    stored: &[usize],
+    issue_of: &HashMap<usize, i64>,
+) -> Result<HashMap<i64, i64>> {
+    // BTreeMap: rows go to PostgreSQL in key order, so concurrent writers
+    // lock them in the same order and cannot deadlock.
+    let mut agg: BTreeMap<(i64, String, String), (i64, DateTime<Utc>, DateTime<Utc>)> =
+        BTreeMap::new();
+    for &i in stored {
+        let e = &events[i];
+        let issue = issue_of[&i];
+        let mut add = |key: &str, value: &str| {
+            let entry = agg.entry((issue, pg_text(key), pg_text(value))).or_insert((
+                0,
+                e.timestamp,
+                e.timestamp,
+            ));
+            entry.0 += 1;
+            entry.1 = entry.1.min(e.timestamp);
+            entry.2 = entry.2.max(e.timestamp);
+        };
+        let mut has_user_tag = false;
+        for (k, v) in &e.tags {
+            has_user_tag |= k == USER_TAG;
+            add(k, v);
+        }
+        if let (false, Some(user)) = (has_user_tag, &e.user_ident) {
+            add(USER_TAG, user);
+        }
+    }
+    if agg.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let n = agg.len();
+    let (mut issue, mut key, mut value) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut count, mut first, mut last) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for ((i, k, v), (c, f, l)) in agg {
+        issue.push(i);
+        key.push(k);
+        value.push(v);
+        count.push(c);
+        first.push(f);
+        last.push(l);
+    }
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "WITH up AS ( \
+           INSERT INTO issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen) \
+           SELECT * FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::int8[], $5::timestamptz[], $6::timestamptz[]) \
+           ON CONFLICT (issue_id, key, value) DO UPDATE SET \
+             times_seen = issue_tag_values.times_seen + excluded.times_seen, \
+             first_seen = least(issue_tag_values.first_seen, excluded.first_seen), \
+             last_seen = greatest(issue_tag_values.last_seen, excluded.last_seen) \
+           RETURNING issue_id, key, (xmax = 0) AS inserted) \
+         SELECT issue_id, count(*) FROM up WHERE key = $7 AND inserted GROUP BY issue_id",
+    )
+    .bind(&issue)
+    .bind(&key)
+    .bind(&value)
+    .bind(&count)
+    .bind(&first)
+    .bind(&last)
+    .bind(USER_TAG)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The hour an event counts in.
+pub fn hour_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(TimeDelta::hours(1)).unwrap_or(t)
+}
+
+/// Upserts events per issue per hour and per project per hour.
+pub async fn update_hourly_counts(
+    conn: &mut PgConnection,
+    events: &[EventToStore],
+    stored: &[usize],
+    issue_of: &HashMap<usize, i64>,
+) -> Result<()> {
+    let mut per_issue: BTreeMap<(i64, DateTime<Utc>), i64> = BTreeMap::new();
+    let mut per_project: BTreeMap<(i64, DateTime<Utc>), i64> = BTreeMap::new();
+    for &i in stored {
+        let hour = hour_of(events[i].timestamp);
+        *per_issue.entry((issue_of[&i], hour)).or_default() += 1;
+        *per_project.entry((events[i].project_id, hour)).or_default() += 1;
+    }
+    for (table, column, rows) in [
+        ("issue_hourly_counts", "issue_id", per_issue),
+        ("project_hourly_counts", "project_id", per_project),
+    ] {
+        let ids: Vec<i64> = rows.keys().map(|k| k.0).collect();
+        let hours: Vec<DateTime<Utc>> = rows.keys().map(|k| k.1).collect();
+        let counts: Vec<i64> = rows.values().copied().collect();
+        sqlx::query(&format!(
+            "INSERT INTO {table} ({column}, hour, count) \
+             SELECT * FROM UNNEST($1::int8[], $2::timestamptz[], $3::int8[]) \
+             ON CONFLICT ({column}, hour) DO UPDATE SET count = {table}.count + excluded.count"
+        ))
+        .bind(&ids)
+        .bind(&hours)
+        .bind(&counts)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Per project: release → when Moth first received an event of it.
+pub type ReleaseFirstSeen = HashMap<i64, HashMap<String, DateTime<Utc>>>;
+
+/// Upserts the releases of the batch (first/last seen by receive time, the
+/// server's clock, which is what "resolved in next release" compares with).
+pub async fn update_releases(
+    conn: &mut PgConnection,
+    events: &[EventToStore],
+    stored: &[usize],
+) -> Result<ReleaseFirstSeen> {
+    let mut agg: BTreeMap<(i64, String), (DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
+    for &i in stored {
+        let e = &events[i];
+        if let Some(r) = &e.release {
+            let entry = agg
+                .entry((e.project_id, pg_text(r)))
+                .or_insert((e.received_at, e.received_at));
+            entry.0 = entry.0.min(e.received_at);
+            entry.1 = entry.1.max(e.received_at);
+        }
+    }
+    if agg.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let projects: Vec<i64> = agg.keys().map(|k| k.0).collect();
+    let versions: Vec<&str> = agg.keys().map(|k| k.1.as_str()).collect();
+    let first: Vec<DateTime<Utc>> = agg.values().map(|v| v.0).collect();
+    let last: Vec<DateTime<Utc>> = agg.values().map(|v| v.1).collect();
+    let rows: Vec<(i64, String, DateTime<Utc>)> = sqlx::query_as(
+        "INSERT INTO releases (project_id, version, first_seen, last_seen) \
+         SELECT * FROM UNNEST($1::int8[], $2::text[], $3::timestamptz[], $4::timestamptz[]) \
+         ON CONFLICT (project_id, version) DO UPDATE SET \
+           first_seen = least(releases.first_seen, excluded.first_seen), \
+           last_seen = greatest(releases.last_seen, excluded.last_seen) \
+         RETURNING project_id, version, first_seen",
+    )
+    .bind(&projects)
+    .bind(&versions)
+    .bind(&first)
+    .bind(&last)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out: ReleaseFirstSeen = HashMap::new();
+    for (p, v, f) in rows {
+        out.entry(p).or_default().insert(v, f);
+    }
+    Ok(out)
+}
+
+/// Adds the first-seen times of `versions` (releases named by resolutions)
+/// that the batch did not carry.
+pub async fn load_release_first_seen(
+    conn: &mut PgConnection,
+    project_id: i64,
+    versions: &[String],
+    into: &mut ReleaseFirstSeen,
+) -> Result<()> {
+    let rows: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT version, first_seen FROM releases WHERE project_id = $1 AND version = ANY($2)",
+    )
+    .bind(project_id)
+    .bind(versions)
+    .fetch_all(&mut *conn)
+    .await?;
+    into.entry(project_id).or_default().extend(rows);
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! The ingest write path: a batch of events stored in one transaction.
+//!
+//! For each batch: drop event ids already stored, resolve grouping hashes to
+//! issues (creating issues under advisory locks so that concurrent writers,
+//! even in other processes, never create two issues for one hash), insert the
+//! events, then update every counter, the issue states, the activity log and
+//! the alert outbox — all set-based, all in the same transaction, so a
+//! committed event always comes with its counts and its alerts.
+
+mod counters;
+mod grouping;
+mod issue_update;
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{Database, Result};
+
+/// One event ready to be stored: everything computed by ingest beforehand.
+#[derive(Debug, Clone)]
+pub struct EventToStore {
+    pub project_id: i64,
+    pub event_id: Uuid,
+    pub timestamp: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    /// Stored level number (see [`crate::issues::level`]).
+    pub level: i16,
+    pub platform: String,
+    pub release: Option<String>,
+    pub environment: Option<String>,
+    pub transaction: Option<String>,
+    /// How this event's user is counted (`id:…`, `email:…`, `ip:…`).
+    pub user_ident: Option<String>,
+    pub title: String,
+    pub culprit: String,
+    /// `error` or `default`.
+    pub issue_kind: String,
+    pub metadata: serde_json::Value,
+    pub tags: Vec<(String, String)>,
+    /// Grouping hashes, primary first; never empty.
+    pub hashes: Vec<String>,
+    pub grouping_version: String,
+    /// The normalised event, compressed with [`crate::events::compress_payload`].
+    pub payload: Vec<u8>,
+    pub attachments: Vec<AttachmentToStore>,
+}
+
+/// An attachment that came in the same envelope as its event.
+#[derive(Debug, Clone)]
+pub struct AttachmentToStore {
+    pub filename: String,
+    pub content_type: Option<String>,
+    pub attachment_type: String,
+    pub data: Vec<u8>,
+}
+
+/// What happened to each event of a batch, in input order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreOutcome {
+    Stored {
+        issue_id: i64,
+        new_issue: bool,
+    },
+    /// This event id was already stored for the project (SDK retry).
+    Duplicate,
+}
+
+impl Database {
+    /// Stores a batch of events in one transaction; see the module docs.
+    pub async fn store_events(&self, events: &[EventToStore]) -> Result<Vec<StoreOutcome>> {
+        let mut tx = self.pool().begin().await?;
+        let outcomes = write_batch(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+}
+
+async fn write_batch(
+    conn: &mut PgConnection,
+    events: &[EventToStore],
+) -> Result<Vec<StoreOutcome>> {
+    let now = Utc::now();
+    let mut outcomes = vec![StoreOutcome::Duplicate; events.len()];
+
+    // 1. Event ids stored before, or repeated within the batch.
+    let already = existing_event_ids(conn, events).await?;
+    let mut seen = HashSet::new();
+    let fresh: Vec<usize> = (0..events.len())
+        .filter(|&i| {
+            let key = (events[i].project_id, events[i].event_id);
+            !already.contains(&key) && seen.insert(key)
+        })
+        .collect();
+    if fresh.is_empty() {
+        return Ok(outcomes);
+    }
+
+    // 2. Hashes → issues, creating the issues that do not exist yet.
+    let resolved = grouping::resolve_issues(conn, events, &fresh).await?;
+
+    // Lock the issues now, in id order, before anything else touches rows
+    // they share with other batches (tag values, hourly counts): concurrent
+    // batches on the same issues then queue up instead of deadlocking.
+    // NO KEY UPDATE: compatible with the KEY SHARE locks of foreign keys.
+    let mut issue_ids: Vec<i64> = resolved.issue_of.values().copied().collect();
+    issue_ids.sort_unstable();
+    issue_ids.dedup();
+    let locked = issue_update::lock_issues(conn, &issue_ids).await?;
+
+    // 3. The events themselves; a concurrent writer may have stored one of
+    //    them since step 1, and then it is a duplicate after all.
+    let inserted = insert_events(conn, events, &fresh, &resolved.issue_of).await?;
+    let stored: Vec<usize> = fresh
+        .iter()
+        .copied()
+        .filter(|&i| inserted.contains(&(events[i].project_id, events[i].event_id)))
+        .collect();
+    let orphans: Vec<i64> = resolved
+        .new_issues
+        .iter()
+        .copied()
+        .filter(|id| !stored.iter().any(|&i| resolved.issue_of[&i] == *id))
+        .collect();
+    if !orphans.is_empty() {
+        sqlx::query("DELETE FROM issues WHERE id = ANY($1)")
+            .bind(&orphans)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if stored.is_empty() {
+        return Ok(outcomes);
+    }
+    insert_attachments(conn, events, &stored).await?;
+
+    // 4. Counters, states, activity and alert signals.
+    let new_users = counters::update_tag_values(conn, events, &stored, &resolved.issue_of).await?;
+    counters::update_hourly_counts(conn, events, &stored, &resolved.issue_of).await?;
+    let release_first_seen = counters::update_releases(conn, events, &stored).await?;
+    issue_update::apply(
+        conn,
+        events,
+        &stored,
+        &resolved,
+        locked,
+        &new_users,
+        &release_first_seen,
+        now,
+    )
+    .await?;
+
+    let new_issues: HashSet<i64> = resolved.new_issues.iter().copied().collect();
+    for &i in &stored {
+        let issue_id = resolved.issue_of[&i];
+        outcomes[i] = StoreOutcome::Stored {
+            issue_id,
+            new_issue: new_issues.contains(&issue_id),
+        };
+    }
+    Ok(outcomes)
+}
+
+async fn existing_event_ids(
+    conn: &mut PgConnection,
+    events: &[EventToStore],
+) -> Result<HashSet<(i64, Uuid)>> {
+    let projects: Vec<i64> = events.iter().map(|e| e.project_id).collect();
+    let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+    let rows: Vec<(i64, Uuid)> = sqlx::query_as(
+        "SELECT e.project_id, e.event_id FROM events e \
+         JOIN UNNEST($1::int8[], $2::uuid[]) AS b(project_id, event_id) USING (project_id, event_id)",
+    )
+    .bind(&projects)
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+async fn insert_events(
+    conn: &mut PgConnection,
+    events: &[EventToStore],
+    rows: &[usize],
+    issue_of: &HashMap<usize, i64>,
+) -> Result<HashSet<(i64, Uuid)>> {
+    let n = rows.len();
+    let mut project = Vec::with_capacity(n);
+    let mut event_id = Vec::with_capacity(n);
+    let mut issue = Vec::with_capacity(n);
+    let mut timestamp = Vec::with_capacity(n);
+    let mut received = Vec::with_capacity(n);
+    let mut level = Vec::with_capacity(n);
+    let mut platform = Vec::with_capacity(n);
+    let mut release = Vec::with_capacity(n);
+    let mut environment = Vec::with_capacity(n);
+    let mut transaction = Vec::with_capacity(n);
+    let mut user = Vec::with_capacity(n);
+    let mut title = Vec::with_capacity(n);
+    let mut tags = Vec::with_capacity(n);
+    let mut payload: Vec<&[u8]> = Vec::with_capacity(n);
+    for &i in rows {
+        let e = &events[i];
+        project.push(e.project_id);
+        event_id.push(e.event_id);
+        issue.push(issue_of[&i]);
+        timestamp.push(e.timestamp);
+        received.push(e.received_at);
+        level.push(e.level);
+        platform.push(pg_text(&e.platform));
+        release.push(e.release.as_deref().map(pg_text));
+        environment.push(e.environment.as_deref().map(pg_text));
+        transaction.push(e.transaction.as_deref().map(pg_text));
+        user.push(e.user_ident.as_deref().map(pg_text));
+        title.push(pg_text(&e.title));
+        tags.push(
+            serde_json::to_string(&e.tags)
+                .expect("tags serialise")
+                .replace("\\u0000", ""),
+        );
+        payload.push(&e.payload);
+    }
+    let inserted: Vec<(i64, Uuid)> = sqlx::query_as(
+        "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, platform, \
+                             release, environment, transaction, user_ident, title, tags, payload) \
+         SELECT p, e, i, ts, r, l, pl, rel, env, tx, u, t, tg::jsonb, pay \
+         FROM UNNEST($1::int8[], $2::uuid[], $3::int8[], $4::timestamptz[], $5::timestamptz[], \
+                     $6::int2[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
+                     $12::text[], $13::text[], $14::bytea[]) \
+              AS x(p, e, i, ts, r, l, pl, rel, env, tx, u, t, tg, pay) \
+         ON CONFLICT (project_id, event_id) DO NOTHING \
+         RETURNING project_id, event_id",
+    )
+    .bind(&project)
+    .bind(&event_id)
+    .bind(&issue)
+    .bind(&timestamp)
+    .bind(&received)
+    .bind(&level)
+    .bind(&platform)
+    .bind(&release)
+    .bind(&environment)
+    .bind(&transaction)
+    .bind(&user)
+    .bind(&title)
+    .bind(&tags)
+    .bind(&payload)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(inserted.into_iter().collect())
+}
+
+async fn insert_attachments(
+    conn: &mut PgConnection,
+    events: &[EventToStore],
+    stored: &[usize],
+) -> Result<()> {
+    let mut project = Vec::new();
+    let mut event_id = Vec::new();
+    let mut filename = Vec::new();
+    let mut content_type = Vec::new();
+    let mut kind = Vec::new();
+    let mut size = Vec::new();
+    let mut data: Vec<&[u8]> = Vec::new();
+    for &i in stored {
+        for a in &events[i].attachments {
+            project.push(events[i].project_id);
+            event_id.push(events[i].event_id);
+            filename.push(pg_text(&a.filename));
+            content_type.push(a.content_type.as_deref().map(pg_text));
+            kind.push(pg_text(&a.attachment_type));
+            size.push(a.data.len() as i64);
+            data.push(&a.data);
+        }
+    }
+    if project.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO event_attachments (project_id, event_id, filename, content_type, attachment_type, size, data) \
+         SELECT * FROM UNNEST($1::int8[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::bytea[])",
+    )
+    .bind(&project)
+    .bind(&event_id)
+    .bind(&filename)
+    .bind(&content_type)
+    .bind(&kind)
+    .bind(&size)
+    .bind(&data)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// PostgreSQL text cannot hold NUL characters; event data may.
+pub(crate) fn pg_text(s: &str) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "")
+    } else {
+        s.to_string()
+    }
+}
