@@ -12,6 +12,9 @@ use crate::Result;
 /// The tag whose distinct values are the users affected by an issue.
 pub const USER_TAG: &str = "user";
 
+/// How often, first and last seen.
+type SeenCount = (i64, DateTime<Utc>, DateTime<Utc>);
+
 /// Upserts the (issue, tag, value) counts; returns, per issue, how many
 /// users it had not seen before.
 pub async fn update_tag_values(
@@ -22,8 +25,7 @@ pub async fn update_tag_values(
 ) -> Result<HashMap<i64, i64>> {
     // BTreeMap: rows go to PostgreSQL in key order, so concurrent writers
     // lock them in the same order and cannot deadlock.
-    let mut agg: BTreeMap<(i64, String, String), (i64, DateTime<Utc>, DateTime<Utc>)> =
-        BTreeMap::new();
+    let mut agg: BTreeMap<(i64, String, String), SeenCount> = BTreeMap::new();
     for &i in stored {
         let e = &events[i];
         let issue = issue_of[&i];
