@@ -3,3 +3,11 @@
 //! the caller's back.
 
 pub mod dsn;
+pub mod envelope;
+pub mod event_id;
+mod repr;
+#[cfg(test)]
+mod test_fixtures;
+
+pub use envelope::{Envelope, EnvelopeError, EnvelopeHeaders, EnvelopeItem, ItemHeaders, ItemType};
+pub use event_id::EventId;
