@@ -163,20 +163,23 @@ fn is_bare_address(s: &str) -> bool {
 }
 
 /// Removes Rust turbofish generic arguments: `catch_unwind::<F, R>` →
-/// `catch_unwind` (monomorphisations of one function are one bug).
+/// `catch_unwind` (monomorphisations of one function are one bug). An
+/// `::<impl Trait for Type>` segment names an impl block, not generic
+/// arguments: it is kept, or two impls' methods would merge.
 fn strip_turbofish(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find("::<") {
-        out.push_str(&rest[..i]);
         let after = &rest[i + 2..];
-        match matching_close(after, b'<', b'>') {
-            Some(end) => rest = &after[end + 1..],
-            None => {
-                rest = after;
-                break;
-            }
+        let Some(end) = matching_close(after, b'<', b'>') else {
+            break;
+        };
+        if after.starts_with("<impl ") {
+            out.push_str(&rest[..i + 2 + end + 1]);
+        } else {
+            out.push_str(&rest[..i]);
         }
+        rest = &after[end + 1..];
     }
     out.push_str(rest);
     out
@@ -335,6 +338,11 @@ mod tests {
                 "std::panic::catch_unwind::<std::rt::lang_start_internal::{closure#0}, isize>",
                 Native,
                 Some("std::panic::catch_unwind"),
+            ),
+            (
+                "app::handlers::<impl app::Handler for app::Users>::handle::<u32>",
+                Native,
+                Some("app::handlers::<impl app::Handler for app::Users>::handle"),
             ),
             (
                 "<E as anyhow::context::ext::StdError>::ext_context",

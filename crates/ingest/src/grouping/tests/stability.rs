@@ -1,0 +1,1 @@
+//! Grouping stability: what must and must not change the hashes.
