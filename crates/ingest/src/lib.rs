@@ -1,1 +1,3 @@
 //! moth-ingest
+
+pub mod grouping;

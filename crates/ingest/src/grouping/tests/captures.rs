@@ -1,0 +1,158 @@
+//! Titles, culprits, kinds and variants of every real capture.
+
+use serde_json::json;
+
+use super::{capture, event_capture_names, group_capture};
+use crate::grouping::{hash_inputs, IssueKind};
+
+struct Expect {
+    name: &'static str,
+    title: &'static str,
+    culprit: &'static str,
+    kind: IssueKind,
+    variants: &'static [&'static str],
+}
+
+const fn e(
+    name: &'static str,
+    title: &'static str,
+    culprit: &'static str,
+    kind: IssueKind,
+    variants: &'static [&'static str],
+) -> Expect {
+    Expect {
+        name,
+        title,
+        culprit,
+        kind,
+        variants,
+    }
+}
+
+use IssueKind::{Default as Msg, Error as Err};
+
+const TYPEERROR_VALUE: &str = "TypeError: Cannot read properties of undefined (reading 'value')";
+const TYPEERROR_UPPER: &str = "TypeError: Cannot read properties of undefined (reading 'toUpperCase')";
+const ZERO_DIV: &str = "ZeroDivisionError: float division by zero";
+
+const EXPECTED: &[Expect] = &[
+    e("browser-a-uncaught-typeerror.01.event", TYPEERROR_VALUE, "readSetting(js/scenarios)", Err, &["app"]),
+    e("browser-c-capture-exception.02.event", "Error: email is required", "validateForm(js/scenarios)", Err, &["app"]),
+    // captureMessage with attachStacktrace: a message, located by its stack.
+    e("browser-d-message.02.event", "Checkout page rendered without prices", "?(js/scenarios)", Msg, &["app"]),
+    e("browser-f-tracing-fetch.05.event", "after traced fetch", "/index.html", Msg, &["app"]),
+    e("browser-g-client-report.02.event", "kept #3", "?(js/scenarios)", Msg, &["app"]),
+    e("browser-h-settimeout-wrapped.03.event", TYPEERROR_VALUE, "readSetting(js/scenarios)", Err, &["app"]),
+    e("cli-a-send-event.01.event", "hello", "", Msg, &["default"]),
+    e("node-a-typeerror-nested.01.event", TYPEERROR_UPPER, "?(node_scenarios)", Err, &["app", "system"]),
+    e("node-b-message.01.event", "Payment provider latency high", "main(node_scenarios)", Msg, &["app", "system"]),
+    e("node-d-context.02.event", "RangeError: quantity must be between 1 and 10", "main(node_scenarios)", Err, &["app", "system"]),
+    e("node-f-uncaught.02.event", TYPEERROR_UPPER, "?(node_scenarios)", Err, &["app"]),
+    e("node-g-unhandled-rejection.02.event", "Error: unhandled: token refresh failed", "Timeout._onTimeout(node_scenarios)", Err, &["app"]),
+    e("node-h-large-event.01.event", "Error: response too large", "main(node_scenarios)", Err, &["app", "system"]),
+    e("python-a-zerodiv-deep.01.event", ZERO_DIV, "__main__ in level6", Err, &["app"]),
+    e("python-b-chained.01.event", "RuntimeError: invalid configuration: port must be an integer", "__main__ in load_config", Err, &["app"]),
+    e("python-c-message-warning.01.event", "Disk usage above 90% on /var", "", Msg, &["default"]),
+    e("python-d-context.01.event", "ValueError: coupon SPRING is expired", "__main__ in main", Err, &["app"]),
+    e("python-h-logging-error.01.event", "Failed to charge invoice INV-1001 for customer cus_42", "", Msg, &["default"]),
+    e("python-l-brotli.01.event", ZERO_DIV, "__main__ in level6", Err, &["app"]),
+    e("python-m-session.01.event", ZERO_DIV, "__main__ in level6", Err, &["app"]),
+    e("python-n-client-report.01.event", "kept #3", "", Msg, &["default"]),
+    // std::error chain without a stack: type and value of each link.
+    e("rust-a-std-error.01.event", "ConfigError: invalid worker count in /etc/app.toml", "", Err, &["app"]),
+    // anyhow with a backtrace: SDK/std/anyhow frames are not the culprit.
+    e("rust-b-anyhow.01.event", "Error: reading settings from /nonexistent/settings.toml", "sentry_capture::load_settings", Err, &["app", "system"]),
+    e("rust-d-message.01.event", "queue depth above threshold", "", Msg, &["default"]),
+];
+
+#[test]
+fn every_capture_is_covered() {
+    let expected: Vec<&str> = EXPECTED.iter().map(|e| e.name).collect();
+    assert_eq!(event_capture_names(), expected, "a capture was added or removed: extend EXPECTED");
+}
+
+#[test]
+fn titles_culprits_kinds_and_variants() {
+    for exp in EXPECTED {
+        let g = group_capture(exp.name);
+        assert_eq!(g.title, exp.title, "{}: title", exp.name);
+        assert_eq!(g.culprit, exp.culprit, "{}: culprit", exp.name);
+        assert_eq!(g.kind, exp.kind, "{}: kind", exp.name);
+        assert_eq!(g.variant_names, exp.variants, "{}: variants", exp.name);
+        assert_eq!(g.hashes.len(), g.variant_names.len(), "{}", exp.name);
+        for h in &g.hashes {
+            assert!(h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()), "{}: {h}", exp.name);
+        }
+    }
+}
+
+#[test]
+fn metadata_shapes() {
+    let g = group_capture("python-a-zerodiv-deep.01.event");
+    assert_eq!(
+        g.metadata,
+        json!({"type": "ZeroDivisionError", "value": "float division by zero",
+               "filename": "python_scenarios.py", "function": "level6"})
+    );
+    let g = group_capture("rust-a-std-error.01.event");
+    assert_eq!(g.metadata, json!({"type": "ConfigError", "value": "invalid worker count in /etc/app.toml"}));
+    let g = group_capture("browser-a-uncaught-typeerror.01.event");
+    assert_eq!(g.metadata["function"], "readSetting");
+    assert_eq!(g.metadata["filename"], "http://127.0.0.1:8766/js/scenarios.js");
+    let g = group_capture("python-h-logging-error.01.event");
+    assert_eq!(g.metadata, json!({"title": "Failed to charge invoice INV-1001 for customer cus_42"}));
+    assert_eq!(g.kind.as_str(), "default");
+    assert_eq!(IssueKind::Error.as_str(), "error");
+}
+
+#[test]
+fn distinct_captures_are_distinct_issues() {
+    // Every capture is a different bug or message, or the same failing line
+    // reached from a different call site (the three ZeroDivisionErrors are
+    // called from three different lines of `main`; browser-a and -h reach
+    // `readSetting` from different callers), which Sentry splits too.
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for exp in EXPECTED {
+        let primary = group_capture(exp.name).hashes[0].clone();
+        if let Some((_, other)) = seen.iter().find(|(h, _)| *h == primary) {
+            panic!("{} shares its primary hash with {other}", exp.name);
+        }
+        seen.push((primary, exp.name));
+    }
+}
+
+#[test]
+fn messages_group_by_template_not_formatted_text() {
+    let inputs = hash_inputs(&capture("python-h-logging-error.01.event"));
+    assert_eq!(inputs, [("default", vec!["message=Failed to charge invoice %s for customer %s".to_string()])]);
+}
+
+#[test]
+fn minified_browser_frames_contribute_module_and_function_only() {
+    let inputs = hash_inputs(&capture("browser-a-uncaught-typeerror.01.event"));
+    let app = &inputs[0].1;
+    assert!(app.iter().all(|t| !t.contains("127.0.0.1") && !t.starts_with("filename=")), "{app:?}");
+    assert!(app.contains(&"function=readSetting".to_string()));
+    assert!(app.contains(&"module=js/scenarios".to_string()));
+}
+
+#[test]
+fn sdk_and_runtime_frames_never_contribute() {
+    let inputs = hash_inputs(&capture("rust-b-anyhow.01.event"));
+    for (variant, tokens) in &inputs {
+        for t in tokens {
+            assert!(
+                !t.contains("backtrace_rs") && !t.contains("Backtrace") && !t.contains("__libc") && t != "function=_start",
+                "{variant}: {t}"
+            );
+        }
+    }
+    let app = &inputs[0].1;
+    assert_eq!(
+        app.iter().filter(|t| t.starts_with("function=")).collect::<Vec<_>>(),
+        ["function=main", "function=sentry_capture::main", "function=sentry_capture::load_settings"]
+    );
+    // The browser SDK's own bundle frame (captureMessage) is machinery.
+    let inputs = hash_inputs(&capture("browser-d-message.02.event"));
+    assert!(inputs[0].1.iter().all(|t| !t.contains("Js")), "{:?}", inputs[0].1);
+}
