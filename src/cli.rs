@@ -57,7 +57,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server: ingest, web UI, JSON API and the alerts worker.
-    Serve,
+    Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
     /// Manage users.
@@ -69,6 +69,29 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+}
+
+/// Ingest tuning (sizes in bytes). The defaults suit most installations.
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Largest request body as sent (compressed).
+    #[arg(long, env = "MOTH_MAX_BODY_BYTES", default_value_t = 20 << 20)]
+    pub max_body_bytes: usize,
+    /// Largest envelope after decompression.
+    #[arg(long, env = "MOTH_MAX_ENVELOPE_BYTES", default_value_t = 40 << 20)]
+    pub max_envelope_bytes: usize,
+    /// Largest single event, decompressed.
+    #[arg(long, env = "MOTH_MAX_EVENT_BYTES", default_value_t = 1 << 20)]
+    pub max_event_bytes: usize,
+    /// Largest single attachment.
+    #[arg(long, env = "MOTH_MAX_ATTACHMENT_BYTES", default_value_t = 20 << 20)]
+    pub max_attachment_bytes: usize,
+    /// Request bodies held in memory at once; beyond it ingest answers 429.
+    #[arg(long, env = "MOTH_MEMORY_BUDGET_BYTES", default_value_t = 128 << 20)]
+    pub memory_budget_bytes: usize,
+    /// Events waiting to be written; beyond it ingest answers 429.
+    #[arg(long, env = "MOTH_QUEUE_CAPACITY", default_value_t = 4096)]
+    pub queue_capacity: usize,
 }
 
 #[derive(Debug, Subcommand)]

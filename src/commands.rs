@@ -13,7 +13,7 @@ use crate::database::{OpenDatabase, Opener};
 pub async fn run(cli: Cli) -> Result<()> {
     let config = Config::from_args(&cli.global)?;
     match cli.command {
-        Command::Serve => crate::serve::run(config).await,
+        Command::Serve(args) => crate::serve::run(config, args).await,
         Command::Migrate => {
             with_database(&config, |_db| async move {
                 println!("migrations applied");

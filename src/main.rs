@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     // Commands print their result on stdout; only the server narrates.
     let default_level = match cli.command {
-        cli::Command::Serve => "info",
+        cli::Command::Serve(_) => "info",
         _ => "warn",
     };
     init_tracing(default_level);

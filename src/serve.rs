@@ -9,10 +9,11 @@ use tokio::net::TcpListener;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::database::{OpenDatabase, Opener};
 
-pub async fn run(config: Config) -> Result<()> {
+pub async fn run(config: Config, args: ServeArgs) -> Result<()> {
     let _secret_key = config.load_secret_key()?;
     let addr = config.bind_addr()?;
     // Bind first: a port in use fails fast, before touching the database.
@@ -21,16 +22,23 @@ pub async fn run(config: Config) -> Result<()> {
         .with_context(|| format!("cannot listen on {addr}"))?;
     let config = config.with_bound_address(listener.local_addr()?);
     let opened = OpenDatabase::open(&config, Opener::Server).await?;
-    let result = serve(listener, &config, &opened).await;
+    let result = serve(listener, &config, &args, &opened).await;
     tracing::info!("stopping");
     opened.shutdown().await;
     result
 }
 
-async fn serve(listener: TcpListener, config: &Config, opened: &OpenDatabase) -> Result<()> {
+async fn serve(
+    listener: TcpListener,
+    config: &Config,
+    args: &ServeArgs,
+    opened: &OpenDatabase,
+) -> Result<()> {
     let db = opened.db.clone();
+    let (ingest, ingest_workers) = moth_ingest::start(db.clone(), ingest_config(args));
     let app = Router::new()
         .merge(crate::health::router(db.clone()))
+        .merge(ingest)
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::DEBUG))
@@ -47,14 +55,28 @@ async fn serve(listener: TcpListener, config: &Config, opened: &OpenDatabase) ->
         Err(e) => tracing::warn!(error = %e, "could not count users"),
     }
 
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
-    .context("HTTP server failed")?;
-    Ok(())
+    .context("HTTP server failed");
+    // Every request has been answered; write what is still queued.
+    tracing::info!("HTTP server stopped; draining the write queue");
+    ingest_workers.shutdown().await;
+    served
+}
+
+fn ingest_config(args: &ServeArgs) -> moth_ingest::IngestConfig {
+    let mut c = moth_ingest::IngestConfig::default();
+    c.limits.max_body = args.max_body_bytes;
+    c.limits.max_envelope = args.max_envelope_bytes;
+    c.limits.max_event = args.max_event_bytes;
+    c.limits.max_attachment = args.max_attachment_bytes;
+    c.memory_budget = args.memory_budget_bytes;
+    c.pipeline.queue_capacity = args.queue_capacity;
+    c
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -25,6 +25,13 @@ pub enum StorageError {
 }
 
 impl StorageError {
+    /// True for transient conflicts between concurrent transactions
+    /// (deadlock, serialization failure): the same work may simply be retried.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Database(sqlx::Error::Database(db))
+            if matches!(db.code().as_deref(), Some("40P01") | Some("40001")))
+    }
+
     /// True for errors that go away when the database comes back.
     pub fn is_unavailable(&self) -> bool {
         matches!(self, Self::Unavailable(_))

@@ -4,9 +4,11 @@
 //! `sqlx::Error` escapes: callers see [`StorageError`].
 
 pub mod database;
+pub mod drops;
 pub mod embedded;
 pub mod error;
 pub mod events;
+pub mod feedback;
 pub mod issues;
 pub mod password;
 pub mod projects;

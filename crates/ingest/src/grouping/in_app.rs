@@ -140,8 +140,7 @@ fn is_machinery(f: &RawFrame<'_>) -> bool {
         Platform::JavaScript | Platform::Node => {
             let node_internal = path.is_none_or(is_node_internal);
             if node_internal
-                && f
-                    .function
+                && f.function
                     .and_then(js_function)
                     .is_some_and(|n| NODE_LOOP_FUNCTIONS.contains(&n))
             {
@@ -214,15 +213,45 @@ const CDN_HOSTS: &[&str] = &[
 /// Well-known Rust crates whose frames are never the application's (used
 /// when debug info gives no path to recognise them by).
 const RUST_LIBRARY_CRATES: &[&str] = &[
-    "std", "core", "alloc", "tokio", "futures", "futures_util", "futures_core", "hyper", "axum",
-    "tower", "tower_http", "actix_web", "actix_rt", "actix_server", "serde", "serde_json",
-    "anyhow", "eyre", "color_eyre", "tracing", "reqwest", "rayon", "rayon_core", "crossbeam",
-    "parking_lot", "sqlx", "diesel",
+    "std",
+    "core",
+    "alloc",
+    "tokio",
+    "futures",
+    "futures_util",
+    "futures_core",
+    "hyper",
+    "axum",
+    "tower",
+    "tower_http",
+    "actix_web",
+    "actix_rt",
+    "actix_server",
+    "serde",
+    "serde_json",
+    "anyhow",
+    "eyre",
+    "color_eyre",
+    "tracing",
+    "reqwest",
+    "rayon",
+    "rayon_core",
+    "crossbeam",
+    "parking_lot",
+    "sqlx",
+    "diesel",
 ];
 
 /// C runtime and unwinder entry points.
 const NATIVE_SYSTEM_PREFIXES: &[&str] = &[
-    "__libc_", "__GI_", "__pthread", "pthread_", "__cxa_", "__gxx_", "_Unwind_", "__assert_",
+    "__libc_",
+    "__GI_",
+    "__pthread",
+    "pthread_",
+    "__cxa_",
+    "__gxx_",
+    "_Unwind_",
+    "__assert_",
 ];
 
 fn is_third_party(f: &RawFrame<'_>) -> bool {
@@ -245,7 +274,9 @@ fn is_third_party(f: &RawFrame<'_>) -> bool {
         }
     }
     if f.platform == Platform::Native {
-        if f.path().is_some_and(|p| NATIVE_THIRD_PARTY_DIRS.iter().any(|d| has_dir(p, d))) {
+        if f.path()
+            .is_some_and(|p| NATIVE_THIRD_PARTY_DIRS.iter().any(|d| has_dir(p, d)))
+        {
             return true;
         }
         if let Some(func) = f.function {
@@ -272,7 +303,8 @@ fn is_app_by_default(f: &RawFrame<'_>) -> bool {
     };
     let app_scheme = abs.starts_with("webpack:") || abs.starts_with("app:");
     let dependency = abs.contains("node_modules")
-        || f.filename.is_some_and(|n| n.starts_with("~/") || n.contains("node_modules"));
+        || f.filename
+            .is_some_and(|n| n.starts_with("~/") || n.contains("node_modules"));
     app_scheme && !dependency
 }
 
@@ -280,7 +312,8 @@ fn is_app_by_default(f: &RawFrame<'_>) -> bool {
 fn rust_crate(func: &str) -> Option<&str> {
     let (head, _) = func.split_once("::")?;
     let head = head.trim();
-    (!head.is_empty() && head.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')).then_some(head)
+    (!head.is_empty() && head.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        .then_some(head)
 }
 
 /// `dir` appears as a whole directory component of `path`.
@@ -297,7 +330,9 @@ fn in_package_dir(path: &str, pkg: &str) -> bool {
     path.match_indices(pkg).any(|(i, _)| {
         let head = &path[..i];
         let after = path.as_bytes().get(i + pkg.len()).copied();
-        (head.ends_with("node_modules/") || head.ends_with("~/") || head.ends_with("node_modules\\"))
+        (head.ends_with("node_modules/")
+            || head.ends_with("~/")
+            || head.ends_with("node_modules\\"))
             && matches!(after, Some(b'/' | b'\\'))
     })
 }
@@ -307,9 +342,14 @@ fn is_node_internal(p: &str) -> bool {
 }
 
 fn is_extension_url(p: &str) -> bool {
-    ["chrome-extension:", "moz-extension:", "safari-extension:", "safari-web-extension:"]
-        .iter()
-        .any(|s| p.starts_with(s))
+    [
+        "chrome-extension:",
+        "moz-extension:",
+        "safari-extension:",
+        "safari-web-extension:",
+    ]
+    .iter()
+    .any(|s| p.starts_with(s))
 }
 
 /// A Sentry browser SDK bundle served by the application itself
@@ -330,50 +370,158 @@ mod tests {
     fn in_app_rules() {
         let cases: Vec<(Value, &str, bool)> = vec![
             // Client value wins on platforms whose SDKs classify frames.
-            (json!({"abs_path": "/srv/app/x.py", "in_app": true}), "python", true),
-            (json!({"abs_path": "/srv/app/x.py", "in_app": false}), "python", false),
-            (json!({"abs_path": "/venv/lib/site-packages/mypkg/x.py", "in_app": true}), "python", true),
+            (
+                json!({"abs_path": "/srv/app/x.py", "in_app": true}),
+                "python",
+                true,
+            ),
+            (
+                json!({"abs_path": "/srv/app/x.py", "in_app": false}),
+                "python",
+                false,
+            ),
+            (
+                json!({"abs_path": "/venv/lib/site-packages/mypkg/x.py", "in_app": true}),
+                "python",
+                true,
+            ),
             // Silent client: rules, then false.
             (json!({"abs_path": "/srv/app/x.py"}), "python", false),
-            (json!({"abs_path": "/venv/lib/python3.11/site-packages/django/x.py"}), "python", false),
-            (json!({"abs_path": "webpack:///./src/App.tsx", "filename": "./src/App.tsx"}), "javascript", true),
-            (json!({"abs_path": "webpack:///./node_modules/react/index.js"}), "javascript", false),
-            (json!({"abs_path": "webpack:///~/react/index.js", "filename": "~/react/index.js"}), "javascript", false),
+            (
+                json!({"abs_path": "/venv/lib/python3.11/site-packages/django/x.py"}),
+                "python",
+                false,
+            ),
+            (
+                json!({"abs_path": "webpack:///./src/App.tsx", "filename": "./src/App.tsx"}),
+                "javascript",
+                true,
+            ),
+            (
+                json!({"abs_path": "webpack:///./node_modules/react/index.js"}),
+                "javascript",
+                false,
+            ),
+            (
+                json!({"abs_path": "webpack:///~/react/index.js", "filename": "~/react/index.js"}),
+                "javascript",
+                false,
+            ),
             (json!({"abs_path": "app:///main.js"}), "javascript", true),
             // Browser SDK marks everything in-app: rules demote libraries.
-            (json!({"filename": "http://x.io/js/app.js", "in_app": true}), "javascript", true),
-            (json!({"filename": "https://cdn.jsdelivr.net/npm/lodash/lodash.js", "in_app": true}), "javascript", false),
-            (json!({"filename": "http://localhost:5173/node_modules/.vite/deps/react.js", "in_app": true}), "javascript", false),
-            (json!({"filename": "chrome-extension://abc/content.js", "in_app": true}), "javascript", false),
-            (json!({"filename": "http://x.io/js/sentry.bundle.min.js", "in_app": true}), "javascript", false),
+            (
+                json!({"filename": "http://x.io/js/app.js", "in_app": true}),
+                "javascript",
+                true,
+            ),
+            (
+                json!({"filename": "https://cdn.jsdelivr.net/npm/lodash/lodash.js", "in_app": true}),
+                "javascript",
+                false,
+            ),
+            (
+                json!({"filename": "http://localhost:5173/node_modules/.vite/deps/react.js", "in_app": true}),
+                "javascript",
+                false,
+            ),
+            (
+                json!({"filename": "chrome-extension://abc/content.js", "in_app": true}),
+                "javascript",
+                false,
+            ),
+            (
+                json!({"filename": "http://x.io/js/sentry.bundle.min.js", "in_app": true}),
+                "javascript",
+                false,
+            ),
             // Node internals and the event loop.
-            (json!({"filename": "node:internal/process/task_queues", "function": "processTicksAndRejections"}), "node", false),
-            (json!({"filename": "/srv/app/node_modules/express/lib/router.js", "in_app": false}), "node", false),
+            (
+                json!({"filename": "node:internal/process/task_queues", "function": "processTicksAndRejections"}),
+                "node",
+                false,
+            ),
+            (
+                json!({"filename": "/srv/app/node_modules/express/lib/router.js", "in_app": false}),
+                "node",
+                false,
+            ),
             // Rust: std and registry crates demoted, SDK and panic machinery never app.
-            (json!({"function": "sentry_capture::main", "abs_path": "/srv/app/rust/src/main.rs", "in_app": true}), "native", true),
-            (json!({"function": "std::rt::lang_start", "in_app": true}), "native", false),
-            (json!({"function": "tokio::runtime::park::CachedParkThread::block_on", "in_app": true}), "native", false),
+            (
+                json!({"function": "sentry_capture::main", "abs_path": "/srv/app/rust/src/main.rs", "in_app": true}),
+                "native",
+                true,
+            ),
+            (
+                json!({"function": "std::rt::lang_start", "in_app": true}),
+                "native",
+                false,
+            ),
+            (
+                json!({"function": "tokio::runtime::park::CachedParkThread::block_on", "in_app": true}),
+                "native",
+                false,
+            ),
             (
                 json!({"function": "<E as anyhow::context::ext::StdError>::ext_context", "in_app": true,
                        "abs_path": "/home/dev/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/anyhow-1.0.104/src/backtrace.rs"}),
                 "native",
                 false,
             ),
-            (json!({"function": "sentry_panic::panic_handler", "in_app": true}), "native", false),
-            (json!({"function": "sentry_core::hub::Hub::capture_event", "in_app": true}), "native", false),
-            (json!({"function": "std::panicking::begin_panic_handler", "in_app": true}), "native", false),
-            (json!({"function": "__libc_start_main_impl", "abs_path": "./csu/../csu/libc-start.c", "in_app": true}), "native", false),
-            (json!({"function": "at /rustc/5980/library/std/src/panic.rs:359:14", "in_app": true}), "native", false),
+            (
+                json!({"function": "sentry_panic::panic_handler", "in_app": true}),
+                "native",
+                false,
+            ),
+            (
+                json!({"function": "sentry_core::hub::Hub::capture_event", "in_app": true}),
+                "native",
+                false,
+            ),
+            (
+                json!({"function": "std::panicking::begin_panic_handler", "in_app": true}),
+                "native",
+                false,
+            ),
+            (
+                json!({"function": "__libc_start_main_impl", "abs_path": "./csu/../csu/libc-start.c", "in_app": true}),
+                "native",
+                false,
+            ),
+            (
+                json!({"function": "at /rustc/5980/library/std/src/panic.rs:359:14", "in_app": true}),
+                "native",
+                false,
+            ),
             (json!({"function": "main", "in_app": true}), "native", true),
             // SDK frames on other platforms.
-            (json!({"module": "sentry_sdk.integrations.logging", "in_app": true}), "python", false),
-            (json!({"module": "io.sentry.SentryClient", "in_app": true}), "java", false),
-            (json!({"module": "com.example.Api", "in_app": true}), "java", true),
+            (
+                json!({"module": "sentry_sdk.integrations.logging", "in_app": true}),
+                "python",
+                false,
+            ),
+            (
+                json!({"module": "io.sentry.SentryClient", "in_app": true}),
+                "java",
+                false,
+            ),
+            (
+                json!({"module": "com.example.Api", "in_app": true}),
+                "java",
+                true,
+            ),
             // A frame's own platform wins over the event's.
-            (json!({"function": "std::rt::lang_start", "in_app": true, "platform": "native"}), "python", false),
+            (
+                json!({"function": "std::rt::lang_start", "in_app": true, "platform": "native"}),
+                "python",
+                false,
+            ),
         ];
         for (frame, platform, want) in cases {
-            assert_eq!(frame_in_app(&frame, platform), want, "{frame} on {platform}");
+            assert_eq!(
+                frame_in_app(&frame, platform),
+                want,
+                "{frame} on {platform}"
+            );
         }
     }
 
@@ -393,7 +541,10 @@ mod tests {
         assert!(has_dir("C:\\a\\vendor\\b.php", "vendor"));
         assert!(!has_dir("/a/vendors/b.php", "vendor"));
         assert!(!has_dir("/a/myvendor/b.php", "vendor"));
-        assert!(in_package_dir("/x/node_modules/@babel/runtime/a.js", "@babel"));
+        assert!(in_package_dir(
+            "/x/node_modules/@babel/runtime/a.js",
+            "@babel"
+        ));
         assert!(!in_package_dir("/x/node_modules/tslib-extra/a.js", "tslib"));
     }
 }

@@ -1,0 +1,428 @@
+//! Reading request bodies within limits: the compressed size is checked
+//! while streaming, and decompression stops one byte past the decompressed
+//! limit, so neither a huge upload nor a compression bomb is ever held in
+//! memory. Every byte held counts against a global [`MemoryBudget`].
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::HeaderMap;
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::error::IngestError;
+
+/// Bytes of request bodies (compressed and decompressed) Moth holds at once.
+/// When it is spent, new bodies are answered 429 instead of growing memory.
+#[derive(Clone)]
+pub struct MemoryBudget {
+    sem: Arc<Semaphore>,
+}
+
+/// Budget units are KiB (a semaphore counts permits in u32).
+const UNIT: usize = 1024;
+
+impl MemoryBudget {
+    pub fn new(bytes: usize) -> Self {
+        Self {
+            sem: Arc::new(Semaphore::new((bytes / UNIT).max(1))),
+        }
+    }
+
+    /// Reserves `bytes` more; fails at once instead of waiting.
+    fn reserve(
+        &self,
+        held: &mut Option<OwnedSemaphorePermit>,
+        bytes: usize,
+    ) -> Result<(), IngestError> {
+        let units = bytes.div_ceil(UNIT) as u32;
+        if units == 0 {
+            return Ok(());
+        }
+        let permit = self
+            .sem
+            .clone()
+            .try_acquire_many_owned(units)
+            .map_err(|_| IngestError::MemoryBusy)?;
+        match held {
+            Some(h) => h.merge(permit),
+            None => *held = Some(permit),
+        }
+        Ok(())
+    }
+
+    /// Units currently available (for tests and diagnostics).
+    pub fn available_bytes(&self) -> usize {
+        self.sem.available_permits() * UNIT
+    }
+}
+
+/// A body read into memory, with the budget it holds until dropped.
+pub struct ReceivedBody {
+    pub bytes: Bytes,
+    _reservation: Option<OwnedSemaphorePermit>,
+}
+
+/// Size limits for one endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// Bytes on the wire (after de-chunking, before decompression).
+    pub max_compressed: usize,
+    /// Bytes after decompression.
+    pub max_decompressed: usize,
+    /// Name of the decompressed limit, for the 413 message.
+    pub name: &'static str,
+}
+
+/// Reads and decompresses a request body.
+pub async fn read(
+    headers: &HeaderMap,
+    body: Body,
+    limits: BodyLimits,
+    budget: &MemoryBudget,
+    timeout: Duration,
+) -> Result<ReceivedBody, IngestError> {
+    let encodings = content_encodings(headers)?;
+    if let Some(len) = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > limits.max_compressed {
+            return Err(too_large("request body", limits.max_compressed));
+        }
+    }
+    let mut held = None;
+    let raw = tokio::time::timeout(
+        timeout,
+        collect(body, limits.max_compressed, budget, &mut held),
+    )
+    .await
+    .map_err(|_| IngestError::BodyTimeout(timeout.as_secs()))??;
+    if encodings.is_empty() {
+        return Ok(ReceivedBody {
+            bytes: raw,
+            _reservation: held,
+        });
+    }
+    // Large bodies are inflated off the async workers.
+    let budget = budget.clone();
+    let inflate = move || {
+        let mut held = held;
+        let out = decompress(raw, &encodings, limits, &budget, &mut held)?;
+        Ok(ReceivedBody {
+            bytes: out,
+            _reservation: held,
+        })
+    };
+    if headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n < 64 * 1024)
+    {
+        inflate()
+    } else {
+        tokio::task::spawn_blocking(inflate)
+            .await
+            .map_err(|e| IngestError::Internal(format!("decompression task failed: {e}")))?
+    }
+}
+
+async fn collect(
+    mut body: Body,
+    max: usize,
+    budget: &MemoryBudget,
+    held: &mut Option<OwnedSemaphorePermit>,
+) -> Result<Bytes, IngestError> {
+    let mut buf = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| IngestError::BodyRead(e.to_string()))?;
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
+        if buf.len() + chunk.len() > max {
+            return Err(too_large("request body", max));
+        }
+        budget.reserve(held, chunk.len())?;
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// The encodings applied to the body, in the order they were applied.
+/// Empty and `UTF-8` values (sent by some old SDKs) mean none.
+fn content_encodings(headers: &HeaderMap) -> Result<Vec<Encoding>, IngestError> {
+    let mut out = Vec::new();
+    for value in headers.get_all(axum::http::header::CONTENT_ENCODING) {
+        let value = value
+            .to_str()
+            .map_err(|_| IngestError::UnsupportedEncoding("<non-ASCII>".into()))?;
+        for token in value.split(',') {
+            let token = token.trim().to_ascii_lowercase();
+            let enc = match token.as_str() {
+                "" | "identity" | "utf-8" | "utf8" => continue,
+                "gzip" | "x-gzip" => Encoding::Gzip,
+                "deflate" => Encoding::Deflate,
+                "br" => Encoding::Brotli,
+                "zstd" => Encoding::Zstd,
+                _ => return Err(IngestError::UnsupportedEncoding(token)),
+            };
+            out.push(enc);
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Gzip,
+    Deflate,
+    Brotli,
+    Zstd,
+}
+
+impl Encoding {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Gzip => "gzip",
+            Self::Deflate => "deflate",
+            Self::Brotli => "br",
+            Self::Zstd => "zstd",
+        }
+    }
+}
+
+fn decompress(
+    mut data: Bytes,
+    encodings: &[Encoding],
+    limits: BodyLimits,
+    budget: &MemoryBudget,
+    held: &mut Option<OwnedSemaphorePermit>,
+) -> Result<Bytes, IngestError> {
+    for &enc in encodings.iter().rev() {
+        data = inflate(&data, enc, limits, budget, held)?;
+    }
+    Ok(data)
+}
+
+/// Inflates one layer, reading at most `max_decompressed + 1` bytes.
+pub(crate) fn inflate_bytes(
+    data: &[u8],
+    encoding: &str,
+    max: usize,
+) -> Result<Vec<u8>, IngestError> {
+    let enc = match encoding {
+        "zlib" | "deflate" => Encoding::Deflate,
+        "gzip" => Encoding::Gzip,
+        _ => return Err(IngestError::UnsupportedEncoding(encoding.into())),
+    };
+    let mut held = None;
+    let budget = MemoryBudget::new(max + 2 * UNIT);
+    let limits = BodyLimits {
+        max_compressed: usize::MAX,
+        max_decompressed: max,
+        name: "event",
+    };
+    inflate(data, enc, limits, &budget, &mut held).map(|b| b.to_vec())
+}
+
+fn inflate(
+    data: &[u8],
+    enc: Encoding,
+    limits: BodyLimits,
+    budget: &MemoryBudget,
+    held: &mut Option<OwnedSemaphorePermit>,
+) -> Result<Bytes, IngestError> {
+    let reader: Box<dyn Read + '_> = match enc {
+        Encoding::Gzip => Box::new(flate2::read::MultiGzDecoder::new(data)),
+        Encoding::Deflate => {
+            // "deflate" should be zlib-wrapped (RFC 1950); some clients send
+            // raw deflate. The zlib header's check bits tell them apart.
+            let zlib = data.len() >= 2
+                && (u16::from(data[0]) << 8 | u16::from(data[1])) % 31 == 0
+                && data[0] & 0x0f == 8;
+            if zlib {
+                Box::new(flate2::read::ZlibDecoder::new(data))
+            } else {
+                Box::new(flate2::read::DeflateDecoder::new(data))
+            }
+        }
+        Encoding::Brotli => Box::new(brotli::Decompressor::new(data, 8192)),
+        Encoding::Zstd => Box::new(
+            zstd::stream::read::Decoder::new(data).map_err(|e| decompression_error(enc, e))?,
+        ),
+    };
+    let mut reader = reader.take(limits.max_decompressed as u64 + 1);
+    let mut out = Vec::with_capacity((data.len() * 4).min(limits.max_decompressed + 1));
+    let mut chunk = [0u8; 64 * 1024];
+    loop {
+        let n = reader
+            .read(&mut chunk)
+            .map_err(|e| decompression_error(enc, e))?;
+        if n == 0 {
+            break;
+        }
+        if out.len() + n > limits.max_decompressed {
+            return Err(too_large(limits.name, limits.max_decompressed));
+        }
+        budget.reserve(held, n)?;
+        out.extend_from_slice(&chunk[..n]);
+    }
+    Ok(Bytes::from(out))
+}
+
+fn decompression_error(enc: Encoding, e: std::io::Error) -> IngestError {
+    IngestError::Decompression {
+        encoding: enc.name().into(),
+        message: e.to_string(),
+    }
+}
+
+fn too_large(limit: &'static str, max: usize) -> IngestError {
+    IngestError::TooLarge { limit, max }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+    use std::io::Write;
+
+    const LIMITS: BodyLimits = BodyLimits {
+        max_compressed: 1 << 20,
+        max_decompressed: 1 << 20,
+        name: "envelope",
+    };
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn with_encoding(enc: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("content-encoding", HeaderValue::from_str(enc).unwrap());
+        h
+    }
+
+    async fn read_all(
+        headers: HeaderMap,
+        data: Vec<u8>,
+        limits: BodyLimits,
+    ) -> Result<Bytes, IngestError> {
+        read(
+            &headers,
+            Body::from(data),
+            limits,
+            &MemoryBudget::new(64 << 20),
+            Duration::from_secs(5),
+        )
+        .await
+        .map(|b| b.bytes)
+    }
+
+    #[tokio::test]
+    async fn every_encoding_inflates() {
+        let text = b"{\"event_id\":\"x\"}\n".repeat(100);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&text).unwrap();
+        let zlib = z.finish().unwrap();
+        let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        d.write_all(&text).unwrap();
+        let raw_deflate = d.finish().unwrap();
+        let mut br = Vec::new();
+        brotli::CompressorWriter::new(&mut br, 4096, 4, 22)
+            .write_all(&text)
+            .unwrap();
+        let zst = zstd::bulk::compress(&text, 3).unwrap();
+        for (enc, data) in [
+            ("gzip", gzip(&text)),
+            ("x-gzip", gzip(&text)),
+            ("deflate", zlib),
+            ("deflate", raw_deflate),
+            ("br", br),
+            ("zstd", zst),
+            ("", text.clone()),
+            ("UTF-8", text.clone()),
+            ("identity", text.clone()),
+        ] {
+            let out = read_all(with_encoding(enc), data, LIMITS).await.unwrap();
+            assert_eq!(&out[..], &text[..], "encoding {enc:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_compression_bomb_stops_at_the_limit() {
+        let bomb = gzip(&vec![0u8; 50 << 20]);
+        assert!(bomb.len() < 100 << 10);
+        let budget = MemoryBudget::new(64 << 20);
+        let err = read(
+            &with_encoding("gzip"),
+            Body::from(bomb),
+            LIMITS,
+            &budget,
+            Duration::from_secs(5),
+        )
+        .await
+        .err()
+        .unwrap();
+        assert!(
+            matches!(
+                err,
+                IngestError::TooLarge {
+                    limit: "envelope",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(budget.available_bytes(), 64 << 20, "budget released");
+    }
+
+    #[tokio::test]
+    async fn oversized_and_broken_bodies_are_rejected() {
+        let small = BodyLimits {
+            max_compressed: 10,
+            ..LIMITS
+        };
+        let err = read_all(HeaderMap::new(), vec![b'x'; 11], small)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            IngestError::TooLarge {
+                limit: "request body",
+                max: 10
+            }
+        ));
+        let err = read_all(with_encoding("gzip"), b"not gzip".to_vec(), LIMITS)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, IngestError::Decompression { .. }), "{err:?}");
+        let err = read_all(with_encoding("compress"), b"x".to_vec(), LIMITS)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, IngestError::UnsupportedEncoding(_)));
+    }
+
+    #[tokio::test]
+    async fn an_exhausted_budget_answers_busy() {
+        let budget = MemoryBudget::new(4 * UNIT);
+        let err = read(
+            &HeaderMap::new(),
+            Body::from(vec![0u8; 8 * UNIT]),
+            LIMITS,
+            &budget,
+            Duration::from_secs(5),
+        )
+        .await
+        .err()
+        .unwrap();
+        assert!(matches!(err, IngestError::MemoryBusy));
+    }
+}

@@ -1,0 +1,48 @@
+//! Turning a normalised event into what the write pipeline stores: grouping
+//! hashes, title, culprit and the compressed payload.
+
+use chrono::{DateTime, Utc};
+use moth_protocol::event::NormalizedEvent;
+use moth_storage::events::compress_payload;
+use moth_storage::write::EventToStore;
+
+use crate::grouping::{group_event, GROUPING_VERSION};
+
+/// Groups the event and packs it for storage.
+pub fn prepare_event(
+    project_id: i64,
+    event: NormalizedEvent,
+    received_at: DateTime<Utc>,
+) -> EventToStore {
+    let grouping = group_event(&event.data);
+    let mut data = event.data;
+    if let Some(obj) = data.as_object_mut() {
+        obj.insert("title".into(), grouping.title.clone().into());
+        obj.insert("culprit".into(), grouping.culprit.clone().into());
+        obj.insert("metadata".into(), grouping.metadata.clone());
+        obj.insert("hashes".into(), grouping.hashes.clone().into());
+        obj.insert("grouping_config".into(), GROUPING_VERSION.into());
+    }
+    let json = serde_json::to_vec(&data).expect("a JSON value serialises");
+    EventToStore {
+        project_id,
+        event_id: *event.event_id.as_uuid(),
+        timestamp: event.timestamp,
+        received_at,
+        level: event.level.as_i16(),
+        platform: event.platform,
+        release: event.release,
+        environment: event.environment,
+        transaction: event.transaction,
+        user_ident: event.user_ident,
+        title: grouping.title,
+        culprit: grouping.culprit,
+        issue_kind: grouping.kind.as_str().to_string(),
+        metadata: grouping.metadata,
+        tags: event.tags,
+        hashes: grouping.hashes,
+        grouping_version: GROUPING_VERSION.to_string(),
+        payload: compress_payload(&json),
+        attachments: Vec::new(),
+    }
+}
