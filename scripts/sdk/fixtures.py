@@ -2,7 +2,7 @@
 """Bookkeeping for fixtures/sdk-captures (stdlib; brotli used when importable).
 
   fixtures.py list GROUP...                  scenario names of those groups (catalog order)
-  fixtures.py index DIR [--sdk-version GROUP=TEXT]...
+  fixtures.py index DIR [--sdk-version GROUP=TEXT]... [--fresh NAMES_FILE]
                                              rebuild DIR/index.json and the capture tables of
                                              DIR/README.md from the .json/.body pairs in DIR
   fixtures.py shape DIR [SCENARIO...]        print the "shape" of captures (what must stay
@@ -11,8 +11,8 @@
   fixtures.py decode FILE.json               print the decoded body of one capture
 
 sdk_version (e.g. "sentry-sdk 2.75.0 (PyPI), CPython 3.11.7") is not in the
-per-request files: captures recorded in this run get the --sdk-version of
-their group, the others keep what the previous index.json said.
+per-request files: captures listed in --fresh (recorded by this run) get the
+--sdk-version of their group, the others keep what the previous index.json said.
 """
 
 import gzip
@@ -159,7 +159,7 @@ def index_entry(meta, hdr, decoded):
     return e
 
 
-def build_index(dir_, sdk_versions):
+def build_index(dir_, sdk_versions, fresh=()):
     catalog = load_catalog()
     old = {}
     try:
@@ -167,12 +167,7 @@ def build_index(dir_, sdk_versions):
             old = {e["name"]: e for e in json.load(f)}
     except (OSError, ValueError):
         pass
-    fresh = set()
-    try:
-        with open(os.path.join(dir_, ".fresh")) as f:  # names recorded by this capture run
-            fresh = set(f.read().split())
-    except OSError:
-        pass
+    fresh = set(fresh)  # names recorded by this capture run
     desc = {s["name"]: s["description"] for s in catalog["scenarios"]}
     order = {s["name"]: i for i, s in enumerate(catalog["scenarios"])}
     gorder = {g["name"]: i for i, g in enumerate(catalog["groups"])}
@@ -338,16 +333,19 @@ def main(argv):
                 print(s["group"], s["name"])
         return 0
     if cmd == "index":
-        dir_, versions = args[0], {}
+        dir_, versions, fresh = args[0], {}, []
         rest = args[1:]
         while rest:
             if rest[0] == "--sdk-version":
                 g, _, text = rest[1].partition("=")
                 versions[g] = text
-                rest = rest[2:]
+            elif rest[0] == "--fresh":
+                with open(rest[1]) as f:
+                    fresh = f.read().split()
             else:
                 sys.exit("unknown argument %r" % rest[0])
-        entries, catalog = build_index(dir_, versions)
+            rest = rest[2:]
+        entries, catalog = build_index(dir_, versions, fresh)
         update_readme(dir_, entries, catalog)
         return 0
     if cmd == "shape":
