@@ -2,6 +2,10 @@
 //   $MOTH_SDK_TOOLS/bin/node run.mjs <scenario> [PORT]
 // The page comes from the recorder's static port (PORT+1), so the SDK's
 // requests to PORT are cross-origin like on a real site.
+// Against another ingest (an end-to-end test): SENTRY_DSN=<dsn> replaces the
+// fixtures' DSN, MOTH_PAGE_ORIGIN=http://host:port says where the page is
+// served (e.g. by `recorder.py --static scripts/sdk/scenarios/browser
+// --static $MOTH_SDK_TOOLS/browser`).
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +35,9 @@ try {
   const page = browser.pages()[0] || (await browser.newPage());
   page.on('console', (m) => console.log(`[console.${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => console.log(`[pageerror] ${e.message}`));
-  await page.goto(`http://127.0.0.1:${port + 1}/${page_}?s=${scenario}&port=${port}`);
+  const origin = process.env.MOTH_PAGE_ORIGIN || `http://127.0.0.1:${port + 1}`;
+  const dsn = process.env.SENTRY_DSN ? `&dsn=${encodeURIComponent(process.env.SENTRY_DSN)}` : '';
+  await page.goto(`${origin}/${page_}?s=${scenario}&port=${port}${dsn}`);
   await page.waitForFunction(() => window.__scenarioDone === true, null, { timeout: 20000 });
   await page.waitForTimeout(linger);
   // Leaving the page makes it hidden: the SDK then sends client reports and

@@ -20,7 +20,7 @@ function validateForm(form) {
 var params = new URLSearchParams(location.search);
 var scenario = params.get('s');
 var port = params.get('port') || '8765';
-var DSN = 'http://abcdef0123456789abcdef0123456789@127.0.0.1:' + port + '/42';
+var DSN = params.get('dsn') || 'http://abcdef0123456789abcdef0123456789@127.0.0.1:' + port + '/42';
 
 function init(extra) {
   Sentry.init(Object.assign({ dsn: DSN, release: 'webapp@1.0.0' }, extra || {}));
