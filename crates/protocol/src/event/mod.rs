@@ -13,6 +13,7 @@ mod contexts;
 mod ctx;
 mod derived;
 mod exception;
+mod fields;
 mod level;
 mod logentry;
 mod normalize;
