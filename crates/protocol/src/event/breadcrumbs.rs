@@ -1,13 +1,12 @@
 //! Breadcrumbs (sentry-protocol.md §6.5): `{"values": [...]}`, oldest first,
 //! at most `max_breadcrumbs` of the most recent kept.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::attrs::lenient_string;
 use super::ctx::Ctx;
+use super::fields;
 use super::level::Level;
 use super::timestamp::{format_timestamp, parse_timestamp};
-use super::trim::{bag_at, cap_string_at};
 use super::values::take_values;
 
 /// Normalises `breadcrumbs` (or its alias) at path `breadcrumbs`; returns
@@ -23,74 +22,56 @@ pub(crate) fn normalize_breadcrumbs(ctx: &mut Ctx, value: Value) -> Vec<Value> {
                 values.drain(..sent - max);
                 ctx.too_many(sent, max);
             }
-            let mut out = Vec::with_capacity(values.len());
-            for value in values {
-                let index = out.len();
-                if let Some(b) = ctx.at_index(index, |ctx| normalize_crumb(ctx, value)) {
-                    out.push(b);
-                }
-            }
-            out
+            let mut index = 0;
+            values.retain_mut(|crumb| {
+                let keep = ctx.at_index(index, |ctx| normalize_crumb(ctx, crumb));
+                index += usize::from(keep);
+                keep
+            });
+            values
         })
     })
 }
 
-fn normalize_crumb(ctx: &mut Ctx, value: Value) -> Option<Value> {
-    let Value::Object(map) = value else {
-        ctx.invalid(&value);
-        return None;
+fn normalize_crumb(ctx: &mut Ctx, crumb: &mut Value) -> bool {
+    let Value::Object(map) = crumb else {
+        ctx.invalid(crumb);
+        return false;
     };
     let depth = ctx.limits.max_depth;
     let max_string = ctx.limits.max_string;
-    let mut out = Map::with_capacity(map.len());
-    for (key, value) in map {
-        let value = match key.as_str() {
-            "timestamp" => match parse_timestamp(&value) {
-                Some(t) => Some(Value::String(format_timestamp(t))),
-                None => {
-                    if !value.is_null() {
-                        ctx.invalid_at("timestamp", &value);
+    map.retain(|key, value| {
+        ctx.at(key, |ctx| match key.as_str() {
+            "timestamp" => match parse_timestamp(value) {
+                Some(t) => {
+                    *value = Value::String(format_timestamp(t));
+                    true
+                }
+                None => invalid(ctx, value),
+            },
+            "level" => match Level::from_json(value) {
+                Some(level) => {
+                    if value.as_str() != Some(level.as_str()) {
+                        *value = Value::String(level.as_str().into());
                     }
-                    None
+                    true
                 }
+                None => invalid(ctx, value),
             },
-            "level" => match Level::from_json(&value) {
-                Some(level) => Some(Value::String(level.as_str().into())),
-                None => {
-                    if !value.is_null() {
-                        ctx.invalid_at("level", &value);
-                    }
-                    None
-                }
-            },
-            "type" | "category" | "message" => ctx.at(&key, |ctx| {
-                let mut s = lenient_string(ctx, value)?;
-                cap_string_at(ctx, &mut s, max_string, "");
-                Some(Value::String(s))
-            }),
-            "data" => match value {
-                Value::Object(_) => {
-                    let mut value = value;
-                    bag_at(ctx, "data", &mut value, depth);
-                    Some(value)
-                }
-                Value::Null => None,
-                other => {
-                    ctx.invalid_at("data", &other);
-                    None
-                }
-            },
-            _ => {
-                let mut value = value;
-                bag_at(ctx, &key, &mut value, depth);
-                Some(value)
-            }
-        };
-        if let Some(value) = value {
-            out.insert(key, value);
-        }
+            "type" | "category" | "message" => fields::string(ctx, value, max_string),
+            "data" => fields::object(ctx, value, depth),
+            _ => fields::any(ctx, value, depth),
+        })
+    });
+    true
+}
+
+/// Notes an unusable value (unless `null`) and drops it.
+fn invalid(ctx: &mut Ctx, value: &Value) -> bool {
+    if !value.is_null() {
+        ctx.invalid(value);
     }
-    Some(Value::Object(out))
+    false
 }
 
 #[cfg(test)]

@@ -5,13 +5,13 @@
 use serde_json::{Map, Value};
 
 use super::ctx::Ctx;
-use super::trim::bag_at;
+use super::fields;
 use super::user_agent::{parse_browser, parse_os, Software};
 
 /// Normalises `contexts` (or its alias) at path `contexts`.
 pub(crate) fn normalize_contexts(ctx: &mut Ctx, value: Value) -> Option<Map<String, Value>> {
     ctx.at("contexts", |ctx| {
-        let Value::Object(map) = value else {
+        let Value::Object(mut map) = value else {
             if !value.is_null() {
                 ctx.invalid(&value);
             }
@@ -20,44 +20,45 @@ pub(crate) fn normalize_contexts(ctx: &mut Ctx, value: Value) -> Option<Map<Stri
         let max_items = ctx.limits.max_items;
         if map.len() > max_items {
             ctx.too_many(map.len(), max_items);
+            let mut kept = 0;
+            map.retain(|_, _| {
+                kept += 1;
+                kept <= max_items
+            });
         }
-        let mut out = Map::with_capacity(map.len().min(max_items));
-        for (key, value) in map.into_iter().take(max_items) {
-            if let Some(context) = ctx.at(&key, |ctx| normalize_context(ctx, &key, value)) {
-                out.insert(key, context);
-            }
-        }
-        Some(out)
+        map.retain(|key, value| ctx.at(key, |ctx| normalize_context(ctx, key, value)));
+        Some(map)
     })
 }
 
-fn normalize_context(ctx: &mut Ctx, key: &str, value: Value) -> Option<Value> {
+fn normalize_context(ctx: &mut Ctx, key: &str, value: &mut Value) -> bool {
     let Value::Object(map) = value else {
         if !value.is_null() {
-            ctx.invalid(&value);
+            ctx.invalid(value);
         }
-        return None;
+        return false;
     };
     // The context object itself is one level of the depth budget.
     let depth = ctx.limits.max_depth.saturating_sub(1);
-    let mut out = Map::with_capacity(map.len() + 1);
-    for (field, value) in map {
-        let mut value = match value {
-            // Node reads os.version from /etc/debian_version: "12.11\n".
-            Value::String(s) if s.trim().len() != s.len() => Value::String(s.trim().to_owned()),
-            other => other,
-        };
-        if field == "type" && !value.is_string() {
-            ctx.invalid_at("type", &value);
-            continue;
+    map.retain(|field, value| {
+        // Node reads os.version from /etc/debian_version: "12.11\n".
+        if let Value::String(s) = value {
+            if s.trim().len() != s.len() {
+                *s = s.trim().to_owned();
+            }
         }
-        bag_at(ctx, &field, &mut value, depth);
-        out.insert(field, value);
+        ctx.at(field, |ctx| {
+            if field == "type" && !value.is_string() {
+                ctx.invalid(value);
+                return false;
+            }
+            fields::any(ctx, value, depth)
+        })
+    });
+    if !map.contains_key("type") {
+        map.insert("type".into(), Value::String(key.to_owned()));
     }
-    if !out.contains_key("type") {
-        out.insert("type".into(), Value::String(key.to_owned()));
-    }
-    Some(Value::Object(out))
+    true
 }
 
 /// Adds `browser` and `os` contexts derived from a User-Agent, each only

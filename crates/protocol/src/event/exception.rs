@@ -3,10 +3,9 @@
 
 use serde_json::{Map, Value};
 
-use super::attrs::lenient_string;
 use super::ctx::Ctx;
-use super::stacktrace::normalize_stacktrace;
-use super::trim::{bag_at, cap_string_at};
+use super::fields;
+use super::stacktrace::normalize_in_place;
 use super::values::take_values;
 
 /// Longest exception `type` (Relay's limit).
@@ -30,92 +29,65 @@ fn normalize_list(ctx: &mut Ctx, mut values: Vec<Value>) -> Vec<Value> {
         values.drain(..sent - max);
         ctx.too_many(sent, max);
     }
-    let mut out = Vec::with_capacity(values.len());
-    for value in values {
-        let index = out.len();
-        if let Some(exc) = ctx.at_index(index, |ctx| normalize_exception(ctx, value)) {
-            out.push(exc);
-        }
-    }
-    out
+    let mut index = 0;
+    values.retain_mut(|exc| {
+        let keep = ctx.at_index(index, |ctx| normalize_exception(ctx, exc));
+        index += usize::from(keep);
+        keep
+    });
+    values
 }
 
-/// Normalises one exception; it is dropped (with a note) when it is not an
-/// object or has neither a type nor a value.
-fn normalize_exception(ctx: &mut Ctx, value: Value) -> Option<Value> {
-    let Value::Object(map) = value else {
-        ctx.invalid(&value);
-        return None;
+/// Normalises one exception in place; it is dropped (with a note) when it
+/// is not an object or has neither a type nor a value.
+fn normalize_exception(ctx: &mut Ctx, exc: &mut Value) -> bool {
+    let Value::Object(map) = exc else {
+        ctx.invalid(exc);
+        return false;
     };
     let depth = ctx.limits.max_depth;
-    let mut ty: Option<String> = None;
-    let mut val: Option<String> = None;
-    let mut out = Map::with_capacity(map.len() + 2);
-    for (key, value) in map {
-        match key.as_str() {
-            "type" => ty = ctx.at("type", |ctx| lenient_string(ctx, value)),
-            // Non-string values are JSON text, as in Relay.
-            "value" => {
-                val = match value {
-                    Value::String(s) => Some(s),
-                    Value::Null => None,
-                    other => Some(other.to_string()),
-                }
-            }
-            "stacktrace" | "raw_stacktrace" => {
-                if let Some(st) = ctx.at(&key, |ctx| normalize_stacktrace(ctx, value)) {
-                    out.insert(key, st);
-                }
-            }
-            "mechanism" => {
-                if let Some(m) = ctx.at("mechanism", |ctx| normalize_mechanism(ctx, value)) {
-                    out.insert(key, m);
-                }
-            }
-            "module" => {
-                if let Some(s) = ctx.at("module", |ctx| lenient_string(ctx, value)) {
-                    out.insert(key, Value::String(s));
-                }
-            }
-            "thread_id" => match value {
-                Value::Number(_) | Value::String(_) => {
-                    out.insert(key, value);
-                }
-                Value::Null => {}
-                other => ctx.invalid_at("thread_id", &other),
-            },
-            _ => {
-                let mut value = value;
-                bag_at(ctx, &key, &mut value, depth);
-                out.insert(key, value);
-            }
-        }
-    }
-    let mut ty = ty.filter(|s| !s.is_empty());
-    let mut val = val.filter(|s| !s.is_empty());
-    if ty.is_none() {
-        if let Some((t, v)) = val.as_deref().and_then(split_type_value) {
-            ty = Some(t);
-            val = Some(v);
-        }
-    }
-    if ty.is_none() && val.is_none() {
-        ctx.invalid(&Value::Object(out));
-        return None;
-    }
     let max_string = ctx.limits.max_string;
-    // Written first so that stored events read naturally.
-    let mut head = Map::with_capacity(out.len() + 2);
-    if let Some(mut t) = ty {
-        cap_string_at(ctx, &mut t, MAX_TYPE, "type");
-        head.insert("type".into(), Value::String(t));
+    map.retain(|key, value| {
+        ctx.at(key, |ctx| match key.as_str() {
+            "type" => fields::string(ctx, value, MAX_TYPE),
+            // Non-string values become JSON text, as in Relay.
+            "value" => {
+                if !value.is_string() && !value.is_null() {
+                    *value = Value::String(value.to_string());
+                }
+                fields::string(ctx, value, max_string)
+            }
+            "stacktrace" | "raw_stacktrace" => normalize_in_place(ctx, value),
+            "mechanism" => normalize_mechanism(ctx, value),
+            "module" => fields::string(ctx, value, max_string),
+            "thread_id" => fields::id(ctx, value, max_string),
+            _ => fields::any(ctx, value, depth),
+        })
+    });
+    let non_empty = |map: &Map<String, Value>, key: &str| {
+        map.get(key)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+    };
+    if !non_empty(map, "type") {
+        map.shift_remove("type");
+        let split = map
+            .get("value")
+            .and_then(Value::as_str)
+            .and_then(split_type_value);
+        if let Some((ty, value)) = split {
+            map.shift_insert(0, "type".into(), Value::String(ty));
+            map.insert("value".into(), Value::String(value));
+        }
     }
-    if let Some(mut v) = val {
-        cap_string_at(ctx, &mut v, max_string, "value");
-        head.insert("value".into(), Value::String(v));
+    if !non_empty(map, "value") {
+        map.shift_remove("value");
     }
-    head.extend(out);
-    Some(Value::Object(head))
+    if !map.contains_key("type") && !map.contains_key("value") {
+        ctx.invalid(exc);
+        return false;
+    }
+    true
 }
 
 /// Relay's rule for exceptions sent with only a value such as
@@ -131,59 +103,36 @@ fn split_type_value(value: &str) -> Option<(String, String)> {
 }
 
 /// `mechanism` must be an object; `type` defaults to `generic` (Relay
-/// requires one), and the boolean flags are kept only when boolean.
-fn normalize_mechanism(ctx: &mut Ctx, value: Value) -> Option<Value> {
+/// requires one), and the flags and ids are kept only when well-typed.
+fn normalize_mechanism(ctx: &mut Ctx, value: &mut Value) -> bool {
     let Value::Object(map) = value else {
         if !value.is_null() {
-            ctx.invalid(&value);
+            ctx.invalid(value);
         }
-        return None;
+        return false;
     };
     let depth = ctx.limits.max_depth;
     let max_string = ctx.limits.max_string;
-    let mut out = Map::with_capacity(map.len() + 1);
-    for (key, value) in map {
-        match key.as_str() {
-            "type" => {
-                if let Some(mut s) = ctx.at("type", |ctx| lenient_string(ctx, value)) {
-                    cap_string_at(ctx, &mut s, MAX_TYPE, "type");
-                    out.insert(key, Value::String(s));
-                }
-            }
-            "handled" | "synthetic" | "is_exception_group" => match value {
-                Value::Bool(_) => {
-                    out.insert(key, value);
-                }
-                Value::Null => {}
-                other => ctx.invalid_at(&key, &other),
-            },
+    map.retain(|key, value| {
+        ctx.at(key, |ctx| match key.as_str() {
+            "type" => fields::string(ctx, value, MAX_TYPE),
+            "handled" | "synthetic" | "is_exception_group" => fields::boolean(ctx, value),
             "exception_id" | "parent_id" => match value {
-                Value::Number(ref n) if n.as_u64().is_some() => {
-                    out.insert(key, value);
+                Value::Number(n) if n.is_u64() => true,
+                Value::Null => false,
+                other => {
+                    ctx.invalid(other);
+                    false
                 }
-                Value::Null => {}
-                other => ctx.invalid_at(&key, &other),
             },
-            "description" | "help_link" | "source" => {
-                if let Some(mut s) = ctx.at(&key, |ctx| lenient_string(ctx, value)) {
-                    cap_string_at(ctx, &mut s, max_string, &key);
-                    out.insert(key, Value::String(s));
-                }
-            }
-            _ => {
-                let mut value = value;
-                bag_at(ctx, &key, &mut value, depth);
-                out.insert(key, value);
-            }
-        }
+            "description" | "help_link" | "source" => fields::string(ctx, value, max_string),
+            _ => fields::any(ctx, value, depth),
+        })
+    });
+    if !map.contains_key("type") {
+        map.shift_insert(0, "type".into(), Value::String("generic".into()));
     }
-    if !out.contains_key("type") {
-        let mut with_type = Map::with_capacity(out.len() + 1);
-        with_type.insert("type".into(), Value::String("generic".into()));
-        with_type.extend(out);
-        out = with_type;
-    }
-    Some(Value::Object(out))
+    true
 }
 
 /// Moves the deprecated top-level stack trace into the one exception that

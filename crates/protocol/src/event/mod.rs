@@ -6,6 +6,35 @@
 //! is converted or dropped, an oversized one is cut, and each repair leaves
 //! a note in `data.errors` (names in [`note`]) next to the errors the SDK
 //! itself reported.
+//!
+//! # The canonical shape of `NormalizedEvent::data`
+//!
+//! - `event_id`: 32 lowercase hex. `timestamp`, `received`: RFC 3339 UTC
+//!   with microseconds (`2026-11-22T11:53:23.842011Z`).
+//! - `level`: `fatal|error|warning|info|debug`. `platform`: a string
+//!   (`other` by default). `type`: as sent, else `error` when there are
+//!   exceptions and `default` otherwise.
+//! - `logentry`: `{message?, formatted?, params?}`; the legacy top-level
+//!   `message` is folded into it and removed.
+//! - `exception`: `{"values": [...]}`, present only with at least one
+//!   exception; each has a non-empty `type` and/or `value` (strings),
+//!   optional `stacktrace`, `mechanism` (an object with a `type`), `module`.
+//! - stack traces (exceptions, threads, top level): `{"frames": [...]}`,
+//!   oldest frame first; `in_app` only when a boolean; `lineno`/`colno`
+//!   non-negative integers; `vars` an object; `pre_context`/`post_context`
+//!   lists of strings; `abs_path` backfilled from a URL `filename`.
+//! - `threads`, `breadcrumbs`: `{"values": [...]}` when non-empty;
+//!   breadcrumb timestamps in the same RFC 3339 form.
+//! - `request`: an object; `headers` (and an object `query_string`) as
+//!   lists of `[name, value]` string pairs.
+//! - `user`: an object with string `id`/`email`/`username`/`ip_address`.
+//! - `contexts`: an object of objects, each with a `type`.
+//! - `tags`: a list of `[key, value]` string pairs, the SDK's then the
+//!   derived ones (see [`NormalizedEvent::tags`]).
+//! - `fingerprint`: a list of strings. `extra`, `modules`, `sdk`: objects.
+//! - Unknown keys are kept; `project`, `key_id`, `hashes`, `metadata`,
+//!   `title`, `grouping_config`, `main_exception_id` are removed.
+//! - `errors`: the SDK's own entries, then Moth's notes; absent when empty.
 
 mod attrs;
 mod breadcrumbs;
@@ -13,6 +42,7 @@ mod contexts;
 mod ctx;
 mod derived;
 mod exception;
+mod fields;
 mod level;
 mod logentry;
 mod normalize;

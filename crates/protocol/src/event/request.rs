@@ -1,16 +1,16 @@
 //! The HTTP request interface (sentry-protocol.md §6.5): headers become a
 //! list of `[name, value]` pairs, whatever shape they arrive in.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::attrs::lenient_string;
 use super::ctx::Ctx;
-use super::trim::{bag_at, cap_string_at};
+use super::fields;
+use super::trim::cap_string_at;
 
 /// Normalises `request` (or its alias) at path `request`.
-pub(crate) fn normalize_request(ctx: &mut Ctx, value: Value) -> Option<Value> {
+pub(crate) fn normalize_request(ctx: &mut Ctx, mut value: Value) -> Option<Value> {
     ctx.at("request", |ctx| {
-        let Value::Object(map) = value else {
+        let Value::Object(map) = &mut value else {
             if !value.is_null() {
                 ctx.invalid(&value);
             }
@@ -18,49 +18,38 @@ pub(crate) fn normalize_request(ctx: &mut Ctx, value: Value) -> Option<Value> {
         };
         let depth = ctx.limits.max_depth;
         let max_string = ctx.limits.max_string;
-        let mut out = Map::with_capacity(map.len());
-        for (key, value) in map {
-            let value = match key.as_str() {
-                "headers" => ctx.at("headers", |ctx| pairs(ctx, value)),
-                "query_string" => ctx.at("query_string", |ctx| query_string(ctx, value)),
-                "method" => ctx.at("method", |ctx| {
-                    let mut s = lenient_string(ctx, value)?.to_ascii_uppercase();
-                    cap_string_at(ctx, &mut s, 64, "");
-                    Some(Value::String(s))
-                }),
-                "url" | "fragment" | "inferred_content_type" | "api_target" | "protocol" => {
-                    ctx.at(&key, |ctx| {
-                        let mut s = lenient_string(ctx, value)?;
-                        cap_string_at(ctx, &mut s, max_string, "");
-                        Some(Value::String(s))
-                    })
+        map.retain(|key, value| {
+            ctx.at(key, |ctx| match key.as_str() {
+                "headers" => replace(value, |v| pairs(ctx, v)),
+                "query_string" => replace(value, |v| query_string(ctx, v)),
+                "method" => {
+                    if let Value::String(s) = value {
+                        s.make_ascii_uppercase();
+                    }
+                    fields::string(ctx, value, 64)
                 }
-                "env" => match value {
-                    Value::Object(_) => {
-                        let mut value = value;
-                        bag_at(ctx, "env", &mut value, depth);
-                        Some(value)
-                    }
-                    Value::Null => None,
-                    other => {
-                        ctx.invalid_at("env", &other);
-                        None
-                    }
-                },
+                "url" | "fragment" | "inferred_content_type" | "api_target" | "protocol" => {
+                    fields::string(ctx, value, max_string)
+                }
+                "env" => fields::object(ctx, value, depth),
                 // `cookies` (string, object or pairs), `data` and unknown
                 // keys are kept as sent, within the bag limits.
-                _ => {
-                    let mut value = value;
-                    bag_at(ctx, &key, &mut value, depth);
-                    Some(value)
-                }
-            };
-            if let Some(value) = value {
-                out.insert(key, value);
-            }
-        }
-        Some(Value::Object(out))
+                _ => fields::any(ctx, value, depth),
+            })
+        });
+        Some(value)
     })
+}
+
+/// Replaces a value by `f` of it; `None` removes it.
+fn replace(value: &mut Value, f: impl FnOnce(Value) -> Option<Value>) -> bool {
+    match f(value.take()) {
+        Some(v) => {
+            *value = v;
+            true
+        }
+        None => false,
+    }
 }
 
 /// `query_string`: a string (without a leading `?`) or a list of pairs; an

@@ -1,12 +1,11 @@
 //! Threads (sentry-protocol.md §6.5): `{"values": [...]}`, each thread with
 //! an optional stack trace.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::attrs::lenient_string;
 use super::ctx::Ctx;
-use super::stacktrace::normalize_stacktrace;
-use super::trim::{bag_at, cap_string_at};
+use super::fields;
+use super::stacktrace::normalize_in_place;
 use super::values::take_values;
 
 /// Normalises `threads` at path `threads`; returns the threads kept.
@@ -19,61 +18,34 @@ pub(crate) fn normalize_threads(ctx: &mut Ctx, value: Value) -> Vec<Value> {
                 ctx.too_many(values.len(), max);
                 values.truncate(max);
             }
-            let mut out = Vec::with_capacity(values.len());
-            for value in values {
-                let index = out.len();
-                if let Some(t) = ctx.at_index(index, |ctx| normalize_thread(ctx, value)) {
-                    out.push(t);
-                }
-            }
-            out
+            let mut index = 0;
+            values.retain_mut(|thread| {
+                let keep = ctx.at_index(index, |ctx| normalize_thread(ctx, thread));
+                index += usize::from(keep);
+                keep
+            });
+            values
         })
     })
 }
 
-fn normalize_thread(ctx: &mut Ctx, value: Value) -> Option<Value> {
-    let Value::Object(map) = value else {
-        ctx.invalid(&value);
-        return None;
+fn normalize_thread(ctx: &mut Ctx, thread: &mut Value) -> bool {
+    let Value::Object(map) = thread else {
+        ctx.invalid(thread);
+        return false;
     };
     let depth = ctx.limits.max_depth;
     let max_string = ctx.limits.max_string;
-    let mut out = Map::with_capacity(map.len());
-    for (key, value) in map {
-        let value = match key.as_str() {
-            "stacktrace" | "raw_stacktrace" => ctx.at(&key, |ctx| normalize_stacktrace(ctx, value)),
-            "crashed" | "current" | "main" => match value {
-                Value::Bool(_) => Some(value),
-                Value::Null => None,
-                other => {
-                    ctx.invalid_at(&key, &other);
-                    None
-                }
-            },
-            "id" => match value {
-                Value::Number(_) | Value::String(_) => Some(value),
-                Value::Null => None,
-                other => {
-                    ctx.invalid_at("id", &other);
-                    None
-                }
-            },
-            "name" | "state" => ctx.at(&key, |ctx| {
-                let mut s = lenient_string(ctx, value)?;
-                cap_string_at(ctx, &mut s, max_string, "");
-                Some(Value::String(s))
-            }),
-            _ => {
-                let mut value = value;
-                bag_at(ctx, &key, &mut value, depth);
-                Some(value)
-            }
-        };
-        if let Some(value) = value {
-            out.insert(key, value);
-        }
-    }
-    Some(Value::Object(out))
+    map.retain(|key, value| {
+        ctx.at(key, |ctx| match key.as_str() {
+            "stacktrace" | "raw_stacktrace" => normalize_in_place(ctx, value),
+            "crashed" | "current" | "main" => fields::boolean(ctx, value),
+            "id" => fields::id(ctx, value, max_string),
+            "name" | "state" => fields::string(ctx, value, max_string),
+            _ => fields::any(ctx, value, depth),
+        })
+    });
+    true
 }
 
 #[cfg(test)]

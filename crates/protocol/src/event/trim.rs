@@ -10,22 +10,33 @@ use crate::repr::short_json;
 
 /// Cuts `s` to `max` characters (the last one becoming `…`) and notes
 /// `value_too_long` at the current path. Returns whether it cut.
+#[inline]
 pub(crate) fn cap_string(ctx: &mut Ctx, s: &mut String, max: usize) -> bool {
     cap_string_at(ctx, s, max, "")
 }
 
 /// [`cap_string`] for a value at `suffix` below the current path.
+#[inline]
 pub(crate) fn cap_string_at(ctx: &mut Ctx, s: &mut String, max: usize, suffix: &str) -> bool {
     // Bytes bound characters from above: the common case costs no scan.
     if s.len() <= max {
         return false;
     }
+    cut_string(ctx, s, max, suffix)
+}
+
+#[cold]
+fn cut_string(ctx: &mut Ctx, s: &mut String, max: usize, suffix: &str) -> bool {
     let Some((cut, _)) = s.char_indices().nth(max) else {
         return false;
     };
     // `cut` is the byte offset of character number `max`.
     let length = max + s[cut..].chars().count();
-    let head = short_json(&Value::String(s[..cut].to_owned()));
+    let head_end = s
+        .char_indices()
+        .nth(crate::repr::SHORT_REPR_CHARS)
+        .map_or(cut, |(i, _)| i.min(cut));
+    let head = short_json(&Value::String(s[..head_end].to_owned()));
     let keep = s
         .char_indices()
         .nth(max.saturating_sub(1))

@@ -5,9 +5,8 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
-use super::attrs::lenient_string;
 use super::ctx::Ctx;
-use super::trim::{bag_at, cap_string_at};
+use super::fields;
 
 /// What SDKs write for "the IP this request comes from".
 const AUTO_IP: &str = "{{auto}}";
@@ -21,7 +20,7 @@ pub(crate) fn normalize_user(
     client_ip: Option<IpAddr>,
 ) -> Option<Map<String, Value>> {
     ctx.at("user", |ctx| {
-        let Value::Object(map) = value else {
+        let Value::Object(mut map) = value else {
             if !value.is_null() {
                 ctx.invalid(&value);
             }
@@ -29,58 +28,42 @@ pub(crate) fn normalize_user(
         };
         let depth = ctx.limits.max_depth;
         let max_string = ctx.limits.max_string;
-        let mut out = Map::with_capacity(map.len());
-        for (key, value) in map {
-            let value = match key.as_str() {
-                "ip_address" => ctx.at("ip_address", |ctx| ip_address(ctx, value, client_ip)),
-                "id" | "email" | "username" | "name" | "segment" => ctx.at(&key, |ctx| {
-                    let mut s = lenient_string(ctx, value)?;
-                    cap_string_at(ctx, &mut s, max_string, "");
-                    (!s.is_empty()).then_some(Value::String(s))
-                }),
-                "geo" | "data" => match value {
-                    Value::Object(_) => {
-                        let mut value = value;
-                        bag_at(ctx, &key, &mut value, depth);
-                        Some(value)
-                    }
-                    Value::Null => None,
-                    other => {
-                        ctx.invalid_at(&key, &other);
-                        None
-                    }
-                },
-                _ => {
-                    let mut value = value;
-                    bag_at(ctx, &key, &mut value, depth);
-                    Some(value)
+        map.retain(|key, value| {
+            ctx.at(key, |ctx| match key.as_str() {
+                "ip_address" => ip_address(ctx, value, client_ip),
+                "id" | "email" | "username" | "name" | "segment" => {
+                    fields::string(ctx, value, max_string) && value.as_str() != Some("")
                 }
-            };
-            if let Some(value) = value {
-                out.insert(key, value);
-            }
-        }
-        Some(out)
+                "geo" | "data" => fields::object(ctx, value, depth),
+                _ => fields::any(ctx, value, depth),
+            })
+        });
+        Some(map)
     })
 }
 
-fn ip_address(ctx: &mut Ctx, value: Value, client_ip: Option<IpAddr>) -> Option<Value> {
-    match value {
-        Value::String(s) if s.trim() == AUTO_IP => {
-            client_ip.map(|ip| Value::String(ip.to_string()))
-        }
+fn ip_address(ctx: &mut Ctx, value: &mut Value, client_ip: Option<IpAddr>) -> bool {
+    let ip = match &*value {
+        Value::String(s) if s.trim() == AUTO_IP => client_ip,
         Value::String(s) => match s.trim().parse::<IpAddr>() {
-            Ok(ip) => Some(Value::String(ip.to_string())),
+            Ok(ip) => Some(ip),
             Err(_) => {
-                ctx.invalid(&Value::String(s));
+                ctx.invalid(value);
                 None
             }
         },
         Value::Null => None,
         other => {
-            ctx.invalid(&other);
+            ctx.invalid(other);
             None
         }
+    };
+    match ip {
+        Some(ip) => {
+            *value = Value::String(ip.to_string());
+            true
+        }
+        None => false,
     }
 }
 
