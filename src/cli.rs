@@ -89,6 +89,9 @@ pub struct ServeArgs {
     /// Request bodies held in memory at once; beyond it ingest answers 429.
     #[arg(long, env = "MOTH_MEMORY_BUDGET_BYTES", default_value_t = 128 << 20)]
     pub memory_budget_bytes: usize,
+    /// Seconds allowed to receive one request body (slow uploads are cut off).
+    #[arg(long, env = "MOTH_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
     /// Events waiting to be written; beyond it ingest answers 429.
     #[arg(long, env = "MOTH_QUEUE_CAPACITY", default_value_t = 4096)]
     pub queue_capacity: usize,

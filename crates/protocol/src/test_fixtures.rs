@@ -31,11 +31,6 @@ impl Capture {
     /// Whether the body on file differs in size from what was recorded
     /// (`decoded_length`): the captures had paths shortened after
     /// recording, which left the items' declared `length`s stale.
-    pub fn body_rewritten(&self) -> bool {
-        self.meta["decoded_length"]
-            .as_u64()
-            .is_some_and(|n| n != self.body.len() as u64)
-    }
 
     /// When the recording server received the request.
     pub fn received_at(&self) -> chrono::DateTime<chrono::Utc> {

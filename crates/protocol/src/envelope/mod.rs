@@ -59,8 +59,7 @@ pub struct ItemHeaders {
     /// The required `type`.
     pub item_type: ItemType,
     /// The payload length in bytes as declared in the header, when the SDK
-    /// sent one. `payload.len()` is authoritative: the two differ only when
-    /// a stale length was recovered from (see [`Envelope::parse`]).
+    /// sent one (then equal to `payload.len()`).
     pub length: Option<usize>,
     /// e.g. `application/json`.
     pub content_type: Option<String>,
@@ -78,13 +77,6 @@ impl Envelope {
     /// after the last one are ignored. Everything that makes the framing
     /// ambiguous is an error: a bad header line, a missing `type`, a
     /// `length` that runs past the end or is not followed by a newline.
-    ///
-    /// One recovery: when a declared `length` does not frame its payload but
-    /// the line after the item header is exactly one JSON document, that
-    /// line is the payload. Text rewritten in transit (scrubbing) leaves
-    /// `length` stale, and the repository's own SDK captures are like that;
-    /// the JSON check keeps the boundary certain, and binary payloads with a
-    /// wrong length are still rejected.
     pub fn parse(body: Bytes) -> Result<Envelope, EnvelopeError> {
         parse::parse(body)
     }

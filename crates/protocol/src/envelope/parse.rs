@@ -201,11 +201,7 @@ fn parse_item(
         Some(length) => framed_by_length(body, payload_start, length, number),
         None => Ok(line_from(body, payload_start)),
     };
-    let (payload, next) = match framed {
-        Ok(framed) => framed,
-        // See `recover_json_line` for why a broken length is not always fatal.
-        Err(err) => recover_json_line(body, payload_start).ok_or(err)?,
-    };
+    let (payload, next) = framed?;
     Ok((EnvelopeItem { headers, payload }, next))
 }
 
@@ -243,26 +239,6 @@ fn line_from(body: &Bytes, start: usize) -> (Bytes, usize) {
     let (line, next) = line_at(body, start);
     let end = start + line.len();
     (body.slice(start..end), next.unwrap_or(end))
-}
-
-/// When a declared `length` does not frame its payload, takes the line as
-/// the payload if that line is exactly one JSON document.
-///
-/// Why: JSON payloads are single lines, and text rewritten on the way (a
-/// scrubbing proxy, or the fixture captures in this repository, whose paths
-/// were shortened after recording) leaves `length` stale while the line is
-/// intact. The JSON check makes the boundary certain without the length; a
-/// binary payload with a wrong length still gets the framing error. This
-/// runs only on envelopes that would otherwise be rejected.
-fn recover_json_line(body: &Bytes, start: usize) -> Option<(Bytes, usize)> {
-    let (line, next) = line_at(body, start);
-    let first = line.iter().position(|b| !b.is_ascii_whitespace())?;
-    if !matches!(line[first], b'{' | b'[') {
-        return None;
-    }
-    serde_json::from_slice::<serde::de::IgnoredAny>(line).ok()?;
-    let end = start + line.len();
-    Some((body.slice(start..end), next.unwrap_or(end)))
 }
 
 fn item_headers(raw: RawItemHeader, number: usize) -> Result<ItemHeaders, EnvelopeError> {

@@ -15,7 +15,6 @@ fn payloads(env: &Envelope) -> Vec<&[u8]> {
 #[test]
 fn parses_every_sdk_capture() {
     let mut envelopes = 0;
-    let mut recovered = 0;
     for capture in test_fixtures::all() {
         let Some(expected_types) = capture.item_types() else {
             continue;
@@ -36,15 +35,7 @@ fn parses_every_sdk_capture() {
                 capture.name
             );
             if let Some(len) = item.headers.length {
-                // Bodies whose text was shortened after recording (paths
-                // scrubbed) keep their stale lengths; the parser recovers
-                // the JSON line. Untouched bodies must match exactly.
-                if capture.body_rewritten() {
-                    assert!(item.payload.len() <= len, "{}", capture.name);
-                    recovered += usize::from(item.payload.len() < len);
-                } else {
-                    assert_eq!(item.payload.len(), len, "{}", capture.name);
-                }
+                assert_eq!(item.payload.len(), len, "{}", capture.name);
             }
             // Every SDK item payload here is one JSON document.
             serde_json::from_slice::<serde_json::Value>(&item.payload)
@@ -64,9 +55,6 @@ fn parses_every_sdk_capture() {
         }
     }
     assert!(envelopes >= 40, "only {envelopes} envelope captures");
-    // Python, Rust and sentry-cli captures declare lengths, and all of their
-    // event payloads were shortened after recording.
-    assert!(recovered >= 10, "only {recovered} stale lengths recovered");
 }
 
 #[test]
@@ -268,26 +256,13 @@ fn bytes_after_a_length_payload_must_be_a_newline() {
 }
 
 #[test]
-fn stale_length_on_a_json_line_is_recovered() {
-    // Declared too long (text shortened in transit) and too short (text
-    // lengthened): the line is one JSON document, so it is the payload.
-    for length in [40, 5] {
-        let body = format!(
-            "{{}}\n{{\"type\":\"event\",\"length\":{length}}}\n{{\"message\":\"hi\"}}\n{{\"type\":\"session\"}}\n{{}}"
-        );
-        let env = parse(body.as_bytes()).unwrap();
-        assert_eq!(payloads(&env), vec![&b"{\"message\":\"hi\"}"[..], b"{}"]);
-        assert_eq!(env.items[0].headers.length, Some(length));
-    }
-    // Not one JSON document on the line: the framing error stands.
-    for payload in ["{\"a\":1} {\"b\":2}", "{\"a\":", "[1,2"] {
-        let body = format!("{{}}\n{{\"type\":\"event\",\"length\":90}}\n{payload}\n");
-        let err = parse(body.as_bytes()).unwrap_err();
-        assert!(
-            matches!(err, EnvelopeError::LengthPastEnd { .. }),
-            "{payload}: {err}"
-        );
-    }
+fn a_stale_length_is_a_framing_error_even_on_a_json_line() {
+    // Declared too long or too short: the framing is broken, whatever the
+    // line looks like.
+    let err = parse(b"{}\n{\"type\":\"event\",\"length\":40}\n{\"message\":\"hi\"}\n").unwrap_err();
+    assert!(matches!(err, EnvelopeError::LengthPastEnd { .. }), "{err}");
+    let err = parse(b"{}\n{\"type\":\"event\",\"length\":5}\n{\"message\":\"hi\"}\n").unwrap_err();
+    assert!(matches!(err, EnvelopeError::MissingNewline { .. }), "{err}");
 }
 
 #[test]

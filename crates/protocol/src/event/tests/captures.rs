@@ -25,30 +25,39 @@ struct Expected {
 
 #[rustfmt::skip]
 const EXPECTED: &[Expected] = &[
-    Expected { name: "browser-a-uncaught-typeerror.01.event", event_id: "61e02333feaa4839955f22494049a924", level: "error", platform: "javascript", timestamp: "2026-11-22T11:53:59.311000Z", exceptions: &[("TypeError", 5)], release: Some("webapp@1.0.0"), environment: Some("production"), user: Some("ip:127.0.0.1") },
-    Expected { name: "browser-c-capture-exception.02.event", event_id: "d94142b36ee7431aab1277cf7f95636b", level: "error", platform: "javascript", timestamp: "2026-11-22T11:54:09.139000Z", exceptions: &[("Error", 3)], release: Some("webapp@1.0.0"), environment: Some("production"), user: Some("ip:127.0.0.1") },
-    Expected { name: "browser-d-message.02.event", event_id: "b01919b157fd49a6829670b7c2b0fcaf", level: "info", platform: "javascript", timestamp: "2026-11-22T11:54:13.911000Z", exceptions: &[("", 3)], release: Some("webapp@1.0.0"), environment: Some("production"), user: Some("ip:127.0.0.1") },
-    Expected { name: "browser-f-tracing-fetch.05.event", event_id: "9ed0aeee7909423fbae6179ead91ec84", level: "info", platform: "javascript", timestamp: "2026-11-22T11:54:23.623000Z", exceptions: &[("", 2)], release: Some("webapp@1.0.0"), environment: Some("production"), user: Some("ip:127.0.0.1") },
-    Expected { name: "browser-g-client-report.02.event", event_id: "005fd47de078415e86d917f39185ac34", level: "info", platform: "javascript", timestamp: "2026-11-22T11:54:28.357000Z", exceptions: &[("", 3)], release: Some("webapp@1.0.0"), environment: Some("production"), user: Some("ip:127.0.0.1") },
-    Expected { name: "browser-h-settimeout-wrapped.03.event", event_id: "b33692780d754da18341bd43d525f80e", level: "error", platform: "javascript", timestamp: "2026-11-22T11:54:33.175000Z", exceptions: &[("TypeError", 4)], release: Some("webapp@1.0.0"), environment: Some("production"), user: Some("ip:127.0.0.1") },
-    Expected { name: "cli-a-send-event.01.event", event_id: "ef6f1f19bccf490ba2087f2c872ae01b", level: "error", platform: "native", timestamp: "2026-11-22T11:54:43.380524Z", exceptions: &[], release: None, environment: Some("production"), user: Some("username:root") },
-    Expected { name: "node-a-typeerror-nested.01.event", event_id: "c4d1523c6e24457d8a6c7cddc3bd3b67", level: "error", platform: "node", timestamp: "2026-11-22T11:53:39.705000Z", exceptions: &[("TypeError", 10)], release: None, environment: Some("production"), user: None },
-    Expected { name: "node-b-message.01.event", event_id: "106198110e7d4ddcad722da751352bb3", level: "warning", platform: "node", timestamp: "2026-11-22T11:53:41.638000Z", exceptions: &[("", 8)], release: None, environment: Some("production"), user: None },
-    Expected { name: "node-d-context.02.event", event_id: "ee99eaaa3ffc4298b9bcb9a325955417", level: "error", platform: "node", timestamp: "2026-11-22T11:53:45.309000Z", exceptions: &[("RangeError", 8)], release: Some("shop-api@2.3.0"), environment: Some("staging"), user: Some("id:u-42") },
-    Expected { name: "node-f-uncaught.02.event", event_id: "42924f0ff26c4bc4b5fdc02db51221a8", level: "fatal", platform: "node", timestamp: "2026-11-22T11:53:50.917000Z", exceptions: &[("TypeError", 9)], release: Some("shop-api@2.3.0"), environment: Some("production"), user: None },
-    Expected { name: "node-g-unhandled-rejection.02.event", event_id: "e69c4877e97a4d6dbd19f32c5cc4f2f0", level: "error", platform: "node", timestamp: "2026-11-22T11:53:52.873000Z", exceptions: &[("Error", 3)], release: Some("shop-api@2.3.0"), environment: Some("production"), user: None },
-    Expected { name: "node-h-large-event.01.event", event_id: "f6d2225333b34301aab04fb599fb3c96", level: "error", platform: "node", timestamp: "2026-11-22T11:53:56.176000Z", exceptions: &[("Error", 8)], release: None, environment: Some("production"), user: None },
-    Expected { name: "python-a-zerodiv-deep.01.event", event_id: "4192b3babb604bcba8b828f98baacea3", level: "error", platform: "python", timestamp: "2026-11-22T11:53:19.917624Z", exceptions: &[("ZeroDivisionError", 7)], release: None, environment: Some("production"), user: None },
-    Expected { name: "python-b-chained.01.event", event_id: "938c0621fa9a420ba7d918685ff1f341", level: "error", platform: "python", timestamp: "2026-11-22T11:53:21.216050Z", exceptions: &[("ValueError", 2), ("RuntimeError", 2)], release: None, environment: Some("production"), user: None },
-    Expected { name: "python-c-message-warning.01.event", event_id: "fc39094f49e647a58023d955cd9a9953", level: "warning", platform: "python", timestamp: "2026-11-22T11:53:22.545931Z", exceptions: &[], release: None, environment: Some("production"), user: None },
-    Expected { name: "python-d-context.01.event", event_id: "4178021a686941d9a3099d61e955175c", level: "error", platform: "python", timestamp: "2026-11-22T11:53:23.842011Z", exceptions: &[("ValueError", 1)], release: Some("myapp@1.4.2"), environment: Some("staging"), user: Some("id:u-42") },
-    Expected { name: "python-h-logging-error.01.event", event_id: "72551bffa1af4881a9728638c75fdb15", level: "error", platform: "python", timestamp: "2026-11-22T11:53:29.257491Z", exceptions: &[], release: None, environment: Some("production"), user: None },
-    Expected { name: "python-l-brotli.01.event", event_id: "9164f1fc3dd6441f8474f03f44be3881", level: "error", platform: "python", timestamp: "2026-11-22T11:53:37.604252Z", exceptions: &[("ZeroDivisionError", 7)], release: Some("myapp@1.4.2"), environment: Some("production"), user: None },
-    Expected { name: "python-m-session.01.event", event_id: "934c24b65c124624b1afdd2cfe2cc7fc", level: "error", platform: "python", timestamp: "2026-11-22T11:53:34.752435Z", exceptions: &[("ZeroDivisionError", 2)], release: Some("myapp@1.4.2"), environment: Some("production"), user: None },
-    Expected { name: "python-n-client-report.01.event", event_id: "ff56fb4dcc374f5795cc183bf614bb50", level: "info", platform: "python", timestamp: "2026-11-22T11:53:36.186564Z", exceptions: &[], release: None, environment: Some("production"), user: None },
-    Expected { name: "rust-a-std-error.01.event", event_id: "dd16a3af8b724d23a0106a928ec961fe", level: "error", platform: "native", timestamp: "2026-11-22T11:54:38.058273Z", exceptions: &[("ParseIntError", 0), ("ConfigError", 0)], release: Some("sentry_capture@0.1.0"), environment: Some("development"), user: None },
-    Expected { name: "rust-b-anyhow.01.event", event_id: "9031cbfe37e942179f558d8796e1e9b4", level: "error", platform: "native", timestamp: "2026-11-22T11:54:39.177811Z", exceptions: &[("Os", 0), ("Error", 26)], release: Some("sentry_capture@0.1.0"), environment: Some("development"), user: None },
-    Expected { name: "rust-d-message.01.event", event_id: "e5ea2454ba614fe39111c063266695ce", level: "warning", platform: "native", timestamp: "2026-11-22T11:54:42.200571Z", exceptions: &[], release: Some("sentry_capture@0.1.0"), environment: Some("development"), user: None },
+    Expected { name: "browser-a-uncaught-typeerror.02.event", event_id: "4b18452329ba4316bc6b57240986c71f", level: "error", platform: "javascript", timestamp: "2026-11-22T23:15:38.273000Z", exceptions: &[("TypeError", 5)], release: Some("webapp@1.0.0"), environment: Some("production"), user: Some("ip:127.0.0.1") },
+    Expected { name: "browser-c-capture-exception.02.event", event_id: "a237468c0b9f4b259371de7c5f19da99", level: "error", platform: "javascript", timestamp: "2026-11-22T23:15:50.249000Z", exceptions: &[("Error", 3)], release: Some("webapp@1.0.0"), environment: Some("production"), user: Some("ip:127.0.0.1") },
+    Expected { name: "browser-d-message.02.event", event_id: "de2815d8bc854fb1bc00037f923c5360", level: "info", platform: "javascript", timestamp: "2026-11-22T23:15:59.382000Z", exceptions: &[("", 3)], release: Some("webapp@1.0.0"), environment: Some("production"), user: Some("ip:127.0.0.1") },
+    Expected { name: "browser-f-tracing-fetch.04.event", event_id: "a795b1b41fc44b8db08f9ce09e60b64f", level: "info", platform: "javascript", timestamp: "2026-11-22T23:16:09.391000Z", exceptions: &[("", 2)], release: Some("webapp@1.0.0"), environment: Some("production"), user: Some("ip:127.0.0.1") },
+    Expected { name: "browser-g-client-report.02.event", event_id: "20344d27df344192b5e6566d55de4760", level: "info", platform: "javascript", timestamp: "2026-11-22T23:16:22.802000Z", exceptions: &[("", 3)], release: Some("webapp@1.0.0"), environment: Some("production"), user: Some("ip:127.0.0.1") },
+    Expected { name: "browser-h-settimeout-wrapped.03.event", event_id: "123777cc3b894315824007b3dc2728b7", level: "error", platform: "javascript", timestamp: "2026-11-22T23:16:31.506000Z", exceptions: &[("TypeError", 5)], release: Some("webapp@1.0.0"), environment: Some("production"), user: Some("ip:127.0.0.1") },
+    Expected { name: "browser-i-minified.02.event", event_id: "ced6499531264486b3f4952f91949a2c", level: "error", platform: "javascript", timestamp: "2026-11-22T23:16:40.067000Z", exceptions: &[("TypeError", 7)], release: Some("webapp@1.0.0"), environment: Some("production"), user: Some("ip:127.0.0.1") },
+    Expected { name: "cli-a-send-event.01.event", event_id: "cca86466cc7e4e16b9b61b5c0a6fb9b3", level: "error", platform: "native", timestamp: "2026-11-22T23:16:56.486456Z", exceptions: &[], release: None, environment: Some("production"), user: Some("username:root") },
+    Expected { name: "node-a-typeerror-nested.01.event", event_id: "e010ed83430b4046aa812384a55a2894", level: "error", platform: "node", timestamp: "2026-11-22T23:14:40.568000Z", exceptions: &[("TypeError", 10)], release: None, environment: Some("production"), user: None },
+    Expected { name: "node-b-message.01.event", event_id: "1b1b04c76844483e9ca65d24033aa1ff", level: "warning", platform: "node", timestamp: "2026-11-22T23:14:47.885000Z", exceptions: &[("", 4)], release: None, environment: Some("production"), user: None },
+    Expected { name: "node-d-context.02.event", event_id: "4fbeb3e5dffa4289bbcf931248c84669", level: "error", platform: "node", timestamp: "2026-11-22T23:14:57.126000Z", exceptions: &[("RangeError", 4)], release: Some("shop-api@2.3.0"), environment: Some("staging"), user: Some("id:u-42") },
+    Expected { name: "node-f-uncaught.02.event", event_id: "1b79fa5d170740978881d46a1d63bbd2", level: "fatal", platform: "node", timestamp: "2026-11-22T23:15:06.598000Z", exceptions: &[("TypeError", 9)], release: Some("shop-api@2.3.0"), environment: Some("production"), user: None },
+    Expected { name: "node-g-unhandled-rejection.02.event", event_id: "9a5496152f25400d816f844020421571", level: "error", platform: "node", timestamp: "2026-11-22T23:15:14.814000Z", exceptions: &[("Error", 3)], release: Some("shop-api@2.3.0"), environment: Some("production"), user: None },
+    Expected { name: "node-h-large-event.01.event", event_id: "f7175e053e5c456e812de08acc5eb362", level: "error", platform: "node", timestamp: "2026-11-22T23:15:23.528000Z", exceptions: &[("Error", 4)], release: None, environment: Some("production"), user: None },
+    Expected { name: "node-i-cause-chain.01.event", event_id: "0453af79bc4e45319c9f108fe35b9142", level: "error", platform: "node", timestamp: "2026-11-22T23:15:30.840000Z", exceptions: &[("Error", 7), ("DbError", 6), ("Error", 5)], release: None, environment: Some("production"), user: None },
+    Expected { name: "python-a-zerodiv-deep.01.event", event_id: "ac7e56a2b57e4ceca42884eb32e45ee5", level: "error", platform: "python", timestamp: "2026-11-22T23:14:02.764560Z", exceptions: &[("ZeroDivisionError", 7)], release: None, environment: Some("production"), user: None },
+    Expected { name: "python-b-chained.01.event", event_id: "f5ad15f9b10f457b85dd0e562e6ca052", level: "error", platform: "python", timestamp: "2026-11-22T23:14:05.045629Z", exceptions: &[("ValueError", 2), ("RuntimeError", 2)], release: None, environment: Some("production"), user: None },
+    Expected { name: "python-c-message-warning.01.event", event_id: "9e5c5d38e87a48b689ae75c15a353fb8", level: "warning", platform: "python", timestamp: "2026-11-22T23:14:07.417513Z", exceptions: &[], release: None, environment: Some("production"), user: None },
+    Expected { name: "python-d-context.01.event", event_id: "f98c994a717445069da00c37b2a9fbac", level: "error", platform: "python", timestamp: "2026-11-22T23:14:09.599394Z", exceptions: &[("ValueError", 1)], release: Some("myapp@1.4.2"), environment: Some("staging"), user: Some("id:u-42") },
+    Expected { name: "python-h-logging-error.01.event", event_id: "298608328a4f4a4f8e025abd08e5db32", level: "error", platform: "python", timestamp: "2026-11-22T23:14:12.145498Z", exceptions: &[], release: None, environment: Some("production"), user: None },
+    Expected { name: "python-l-brotli.01.event", event_id: "a58980ce48a543d8aa8a165142dbcb19", level: "error", platform: "python", timestamp: "2026-11-22T23:14:19.908312Z", exceptions: &[("ZeroDivisionError", 7)], release: Some("myapp@1.4.2"), environment: Some("production"), user: None },
+    Expected { name: "python-m-session.01.event", event_id: "ee4651d00a3d47178bb3996c1e7d4f79", level: "error", platform: "python", timestamp: "2026-11-22T23:14:22.456258Z", exceptions: &[("ZeroDivisionError", 2)], release: Some("myapp@1.4.2"), environment: Some("production"), user: None },
+    Expected { name: "python-n-client-report.01.event", event_id: "3a4e181262cb40a5a05ceb795c0f356c", level: "info", platform: "python", timestamp: "2026-11-22T23:14:24.887075Z", exceptions: &[], release: None, environment: Some("production"), user: None },
+    Expected { name: "python-o-exception-group.01.event", event_id: "afd5550688164645a800377dd4e1b3ce", level: "error", platform: "python", timestamp: "2026-11-22T23:14:27.410292Z", exceptions: &[("KeyError", 2), ("ValueError", 2), ("ExceptionGroup", 2)], release: None, environment: Some("production"), user: None },
+    Expected { name: "python-p-same-line-different-messages.01.event", event_id: "f5900e410cd14eedb755ff65842ad636", level: "error", platform: "python", timestamp: "2026-11-22T23:14:30.111936Z", exceptions: &[("ValueError", 2)], release: None, environment: Some("production"), user: None },
+    Expected { name: "python-p-same-line-different-messages.02.event", event_id: "f3461fc312e445a99ad20987c7b56284", level: "error", platform: "python", timestamp: "2026-11-22T23:14:30.142220Z", exceptions: &[("ValueError", 2)], release: None, environment: Some("production"), user: None },
+    Expected { name: "python-q-message-ids.01.event", event_id: "b21ddfc1848c4362be0235cbc4594422", level: "info", platform: "python", timestamp: "2026-11-22T23:14:32.617598Z", exceptions: &[], release: None, environment: Some("production"), user: None },
+    Expected { name: "python-q-message-ids.02.event", event_id: "046909217e9d43f492b20abd136238d8", level: "info", platform: "python", timestamp: "2026-11-22T23:14:32.639791Z", exceptions: &[], release: None, environment: Some("production"), user: None },
+    Expected { name: "python-q-message-ids.03.event", event_id: "2b00d7d26eeb491cb236d4951d402f02", level: "info", platform: "python", timestamp: "2026-11-22T23:14:32.640821Z", exceptions: &[], release: None, environment: Some("production"), user: None },
+    Expected { name: "rust-a-std-error.01.event", event_id: "1132f620217a4f92895f6efae5c1b40c", level: "error", platform: "native", timestamp: "2026-11-22T23:16:45.824605Z", exceptions: &[("ParseIntError", 0), ("ConfigError", 0)], release: Some("sentry_capture@0.1.0"), environment: Some("development"), user: None },
+    Expected { name: "rust-b-anyhow.01.event", event_id: "6846ca25bcad406ba6181d6acbfcfaef", level: "error", platform: "native", timestamp: "2026-11-22T23:16:47.773091Z", exceptions: &[("Os", 0), ("Error", 26)], release: Some("sentry_capture@0.1.0"), environment: Some("development"), user: None },
+    Expected { name: "rust-c-panic.01.event", event_id: "fddf315809364a82ad2bde446b595f26", level: "fatal", platform: "native", timestamp: "2026-11-22T23:16:52.248512Z", exceptions: &[("panic", 37)], release: Some("sentry_capture@0.1.0"), environment: Some("development"), user: None },
+    Expected { name: "rust-d-message.01.event", event_id: "146cd29c4ca24bf1959fd8d4176cf490", level: "warning", platform: "native", timestamp: "2026-11-22T23:16:54.603074Z", exceptions: &[], release: Some("sentry_capture@0.1.0"), environment: Some("development"), user: None },
 ];
 
 /// The captures were made on loopback.
@@ -122,8 +131,16 @@ fn every_captured_event_normalises_as_expected() {
         assert_eq!(ev.level.as_str(), want.level, "{name}");
         assert_eq!(data["level"], want.level, "{name}");
         assert_eq!(ev.platform, want.platform, "{name}");
-        assert_eq!(format_timestamp(ev.timestamp), want.timestamp, "{name}");
-        assert_eq!(data["timestamp"], want.timestamp, "{name}");
+        // Within a microsecond: float seconds round either way.
+        let want_ts = chrono::DateTime::parse_from_rfc3339(want.timestamp).unwrap();
+        let drift = (ev.timestamp - want_ts.with_timezone(&chrono::Utc)).num_microseconds();
+        assert!(
+            drift.is_some_and(|d| d.abs() <= 1),
+            "{name}: {} vs {}",
+            ev.timestamp,
+            want.timestamp
+        );
+        assert_eq!(data["timestamp"], format_timestamp(ev.timestamp), "{name}");
         assert_eq!(
             data["received"],
             format_timestamp(opts.received_at),
@@ -233,7 +250,7 @@ fn capture_specifics() {
     };
 
     // Browser: contexts derived from the User-Agent, abs_path from the URL.
-    let ev = get("browser-a-uncaught-typeerror.01.event");
+    let ev = get("browser-a-uncaught-typeerror.02.event");
     assert_eq!(ev.data["contexts"]["browser"]["name"], "HeadlessChrome");
     assert_eq!(tag(ev, "browser").as_deref(), Some("HeadlessChrome 156.0"));
     assert_eq!(tag(ev, "os.name").as_deref(), Some("Linux"));
@@ -276,7 +293,7 @@ fn capture_specifics() {
     );
     assert_eq!(
         ev.data["breadcrumbs"]["values"][0]["timestamp"],
-        "2026-11-22T11:53:45.307000Z"
+        "2026-11-22T23:14:57.116000Z"
     );
     assert_eq!(tag(ev, "server_name").as_deref(), Some("vm"));
 
