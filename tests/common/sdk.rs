@@ -1,0 +1,63 @@
+//! Real Sentry SDKs (installed by `scripts/sdk/install`) for live tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Where the SDKs are installed; installs them on first use.
+pub fn tools() -> PathBuf {
+    static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let tools = std::env::var("MOTH_SDK_TOOLS")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| repo().join("target/sdk-tools"));
+            let status = Command::new(repo().join("scripts/sdk/install"))
+                .env("MOTH_SDK_TOOLS", &tools)
+                .status()
+                .expect("run scripts/sdk/install");
+            assert!(
+                status.success(),
+                "scripts/sdk/install failed (see {}/install.log)",
+                tools.display()
+            );
+            tools
+        })
+        .clone()
+}
+
+fn run(program: PathBuf, script: &Path, dsn: &str) -> Output {
+    let out = Command::new(program)
+        .arg(script)
+        .env("SENTRY_DSN", dsn)
+        .output()
+        .expect("run SDK scenario");
+    out
+}
+
+/// Runs a Python scenario (`scripts/sdk/scenarios/python/<name>.py`) or any
+/// script path with the real sentry-sdk against `dsn`.
+pub fn python(script: &str, dsn: &str) -> Output {
+    let path = resolve(script, "python", "py");
+    run(tools().join("venv/bin/python"), &path, dsn)
+}
+
+/// Runs a Node scenario or script with the real @sentry/node against `dsn`.
+pub fn node(script: &str, dsn: &str) -> Output {
+    let path = resolve(script, "node", "mjs");
+    run(tools().join("bin/node"), &path, dsn)
+}
+
+fn resolve(script: &str, group: &str, ext: &str) -> PathBuf {
+    let p = Path::new(script);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        repo().join(format!("scripts/sdk/scenarios/{group}/{script}.{ext}"))
+    }
+}
