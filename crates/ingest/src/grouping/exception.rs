@@ -108,8 +108,10 @@ pub(crate) struct Chain<'a> {
 
 /// Builds the chained-exception component over `excs`.
 pub(crate) fn chain<'a>(excs: &[&'a Value], platform: Platform) -> Chain<'a> {
-    let per: Vec<ExceptionTokens<'a>> = excs.iter().map(|e| exception_tokens(e, platform)).collect();
-    let (selected, group_main) = filter_groups(excs, &per).unwrap_or_else(|| ((0..excs.len()).collect(), None));
+    let per: Vec<ExceptionTokens<'a>> =
+        excs.iter().map(|e| exception_tokens(e, platform)).collect();
+    let (selected, group_main) =
+        filter_groups(excs, &per).unwrap_or_else(|| ((0..excs.len()).collect(), None));
     let mut chain = Chain {
         main: main_exception(excs, group_main),
         ..Chain::default()
@@ -141,7 +143,10 @@ fn is_group(exc: &Value) -> bool {
 /// exception group, not by the group wrapper. Returns the selected indexes
 /// (in list order) and the main exception, or `None` when the exceptions do
 /// not form a well-formed tree (no filtering then).
-fn filter_groups(excs: &[&Value], per: &[ExceptionTokens<'_>]) -> Option<(Vec<usize>, Option<usize>)> {
+fn filter_groups(
+    excs: &[&Value],
+    per: &[ExceptionTokens<'_>],
+) -> Option<(Vec<usize>, Option<usize>)> {
     let n = excs.len();
     if n < 2 {
         return None;
@@ -251,7 +256,8 @@ fn main_exception(excs: &[&Value], group_main: Option<usize>) -> Option<usize> {
         }
     }
     let ty = str_field(outer, "type").unwrap_or("");
-    let from_rx = ty.contains("reactivex") || str_field(outer, "module").is_some_and(|m| m.contains("reactivex"));
+    let from_rx = ty.contains("reactivex")
+        || str_field(outer, "module").is_some_and(|m| m.contains("reactivex"));
     let short = ty.rsplit('.').next().unwrap_or(ty);
     if from_rx && RXJAVA_WRAPPERS.contains(&short) && last > 0 {
         return Some(last - 1);
@@ -286,7 +292,10 @@ mod tests {
         assert!(!described(&t.system).iter().any(|s| s.starts_with("value=")));
         let without = json!({"type": "ValueError", "value": "bad id 42"});
         let t = exception_tokens(&without, Platform::Python);
-        assert_eq!(described(&t.system), ["exception", "type=ValueError", "value=bad id <int>"]);
+        assert_eq!(
+            described(&t.system),
+            ["exception", "type=ValueError", "value=bad id <int>"]
+        );
     }
 
     #[test]
@@ -324,16 +333,31 @@ mod tests {
         let refs: Vec<&Value> = values.iter().collect();
         let c = chain(&refs, Platform::Python);
         assert_eq!(c.main, Some(3));
-        let types: Vec<String> = described(&c.system).into_iter().filter(|s| s.starts_with("type=")).collect();
-        assert_eq!(types, ["type=ValueError", "type=KeyError", "type=ExceptionGroup"]);
+        let types: Vec<String> = described(&c.system)
+            .into_iter()
+            .filter(|s| s.starts_with("type="))
+            .collect();
+        assert_eq!(
+            types,
+            ["type=ValueError", "type=KeyError", "type=ExceptionGroup"]
+        );
     }
 
     #[test]
     fn broken_trees_are_not_filtered() {
-        let values = [exc(1, Some(0), "A", false, "a"), exc(1, None, "B", true, "b")];
+        let values = [
+            exc(1, Some(0), "A", false, "a"),
+            exc(1, None, "B", true, "b"),
+        ];
         let refs: Vec<&Value> = values.iter().collect();
         assert_eq!(chain(&refs, Platform::Python).main, Some(1));
-        assert_eq!(described(&chain(&refs, Platform::Python).system).iter().filter(|s| *s == "exception").count(), 2);
+        assert_eq!(
+            described(&chain(&refs, Platform::Python).system)
+                .iter()
+                .filter(|s| *s == "exception")
+                .count(),
+            2
+        );
     }
 
     #[test]
@@ -354,9 +378,18 @@ mod tests {
 
     #[test]
     fn accepts_legacy_shapes() {
-        assert_eq!(exception_values(&json!({"exception": [{"type": "A"}]})).len(), 1);
-        assert_eq!(exception_values(&json!({"exception": {"type": "A", "value": "b"}})).len(), 1);
-        assert_eq!(exception_values(&json!({"exception": {"values": [null, {"type": "A"}]}})).len(), 1);
+        assert_eq!(
+            exception_values(&json!({"exception": [{"type": "A"}]})).len(),
+            1
+        );
+        assert_eq!(
+            exception_values(&json!({"exception": {"type": "A", "value": "b"}})).len(),
+            1
+        );
+        assert_eq!(
+            exception_values(&json!({"exception": {"values": [null, {"type": "A"}]}})).len(),
+            1
+        );
         assert!(exception_values(&json!({"exception": "nope"})).is_empty());
     }
 }

@@ -33,7 +33,10 @@ enum Entry<'a> {
 }
 
 /// Final hashes and their variant names, primary first.
-pub(crate) fn hashes(view: &EventView<'_>, variants: &[Variant<'_>]) -> (Vec<String>, Vec<&'static str>) {
+pub(crate) fn hashes(
+    view: &EventView<'_>,
+    variants: &[Variant<'_>],
+) -> (Vec<String>, Vec<&'static str>) {
     if let Some(checksum) = str_field(view.event, "checksum") {
         let hash = if checksum.len() == 32 && checksum.bytes().all(|b| b.is_ascii_hexdigit()) {
             checksum.to_ascii_lowercase()
@@ -46,11 +49,14 @@ pub(crate) fn hashes(view: &EventView<'_>, variants: &[Variant<'_>]) -> (Vec<Str
     let defaults: Vec<(&'static str, String)> = if variants.is_empty() {
         vec![("fallback", FALLBACK_HASH.to_string())]
     } else {
-        variants.iter().map(|v| (v.name, hash_tokens(&v.tokens))).collect()
+        variants
+            .iter()
+            .map(|v| (v.name, hash_tokens(&v.tokens)))
+            .collect()
     };
 
     let entries = resolve(view);
-    let has_default = entries.iter().any(|e| *e == Entry::Default);
+    let has_default = entries.contains(&Entry::Default);
     let has_custom = entries.iter().any(|e| matches!(e, Entry::Value(_)));
     if !has_custom {
         return defaults.into_iter().map(|(n, h)| (h, n)).unzip();
@@ -110,7 +116,8 @@ fn resolve<'a>(view: &EventView<'a>) -> Vec<Entry<'a>> {
             out.push(Entry::Default);
             continue;
         }
-        let crash = crash.get_or_insert_with(|| crash_frame(view.primary_frames(), view.platform, |_| true));
+        let crash = crash
+            .get_or_insert_with(|| crash_frame(view.primary_frames(), view.platform, |_| true));
         match resolve_variable(view, &name, crash.as_ref()) {
             Some(v) => out.push(Entry::Value(v)),
             // Unknown variables are kept verbatim, as Sentry does.
@@ -126,7 +133,11 @@ fn variable_name(entry: &str) -> Option<&str> {
     (!inner.is_empty() && !inner.contains(char::is_whitespace)).then_some(inner)
 }
 
-fn resolve_variable<'a>(view: &EventView<'a>, name: &str, crash: Option<&RawFrame<'a>>) -> Option<Cow<'a, str>> {
+fn resolve_variable<'a>(
+    view: &EventView<'a>,
+    name: &str,
+    crash: Option<&RawFrame<'a>>,
+) -> Option<Cow<'a, str>> {
     let event = view.event;
     let last_exc = view.exceptions.last().copied();
     let or = |v: Option<&'a str>, missing: &'static str| Cow::Borrowed(v.unwrap_or(missing));
@@ -141,9 +152,17 @@ fn resolve_variable<'a>(view: &EventView<'a>, name: &str, crash: Option<&RawFram
         "value" | "error.value" => or(last_exc.and_then(|e| str_field(e, "value")), "<no-value>"),
         "function" | "stack.function" => or(crash.and_then(|f| f.function), "<no-function>"),
         "module" | "stack.module" => or(crash.and_then(|f| f.module), "<no-module>"),
-        "path" | "stack.abs_path" => or(crash.and_then(|f| f.abs_path.or(f.filename)), "<no-abs-path>"),
-        "stack.filename" => or(crash.and_then(|f| f.filename.or(f.abs_path)), "<no-filename>"),
-        "package" | "stack.package" => or(crash.and_then(|f| f.package).map(basename), "<no-package>"),
+        "path" | "stack.abs_path" => or(
+            crash.and_then(|f| f.abs_path.or(f.filename)),
+            "<no-abs-path>",
+        ),
+        "stack.filename" => or(
+            crash.and_then(|f| f.filename.or(f.abs_path)),
+            "<no-filename>",
+        ),
+        "package" | "stack.package" => {
+            or(crash.and_then(|f| f.package).map(basename), "<no-package>")
+        }
         "level" => or(str_field(event, "level"), "error"),
         "logger" => or(str_field(event, "logger"), "<no-logger>"),
         _ => {

@@ -101,8 +101,7 @@ impl<'a> RawFrame<'a> {
         const KEYS: [&str; 7] = [
             "abs_path", "package", "module", "filename", "function", "lineno", "colno",
         ];
-        KEYS.iter()
-            .all(|k| self.value.get(k) == prev.value.get(k))
+        KEYS.iter().all(|k| self.value.get(k) == prev.value.get(k))
     }
 }
 
@@ -141,7 +140,12 @@ pub(crate) fn frame_key<'a>(f: &RawFrame<'a>, in_app: bool) -> Option<FrameKey<'
     let js = platform.is_js();
     let path = f.path();
     if js {
-        if path.is_some_and(|p| matches!(p, "[native code]" | "native code" | "eval code" | "<anonymous>")) {
+        if path.is_some_and(|p| {
+            matches!(
+                p,
+                "[native code]" | "native code" | "eval code" | "<anonymous>"
+            )
+        }) {
             return None;
         }
         if f.function.and_then(js_function) == Some("eval") {
@@ -222,7 +226,8 @@ fn frame_filename<'a>(f: &RawFrame<'a>) -> Option<Cow<'a, str>> {
 
 fn is_http_url(p: &str) -> bool {
     let lower = |prefix: &str| {
-        p.len() >= prefix.len() && p.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        p.len() >= prefix.len()
+            && p.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
     };
     lower("http://") || lower("https://")
 }
@@ -278,7 +283,11 @@ mod tests {
                 json!({"module": "__main__", "filename": "app.py", "abs_path": "/srv/app-v1/app.py",
                        "function": "level6", "lineno": 55, "context_line": "    average = net  /  qty"}),
                 Python,
-                Some(vec!["module=__main__", "function=level6", "context=average = net / qty"]),
+                Some(vec![
+                    "module=__main__",
+                    "function=level6",
+                    "context=average = net / qty",
+                ]),
             ),
             (
                 json!({"filename": "http://127.0.0.1:8766/js/scenarios.js", "function": "readSetting",
@@ -296,8 +305,16 @@ mod tests {
                 Node,
                 None,
             ),
-            (json!({"abs_path": "[native code]", "function": "forEach"}), JavaScript, None),
-            (json!({"abs_path": "/srv/a.js", "function": "eval"}), Node, None),
+            (
+                json!({"abs_path": "[native code]", "function": "forEach"}),
+                JavaScript,
+                None,
+            ),
+            (
+                json!({"abs_path": "/srv/a.js", "function": "eval"}),
+                Node,
+                None,
+            ),
             (
                 json!({"abs_path": "webpack:///./src/a.js", "filename": "./src/a.js", "function": "x",
                        "context_line": "return a.b;", "data": {"sourcemap": "https://x/a.js.map"}}),
@@ -308,14 +325,21 @@ mod tests {
                 json!({"function": "sentry_capture::load_settings::h0123456789abcdef",
                        "filename": "main.rs", "abs_path": "/srv/app/rust/src/main.rs", "lineno": 31}),
                 Native,
-                Some(vec!["filename=main.rs", "function=sentry_capture::load_settings"]),
+                Some(vec![
+                    "filename=main.rs",
+                    "function=sentry_capture::load_settings",
+                ]),
             ),
             (
                 json!({"function": "at /rustc/5980/library/std/src/panic.rs:359:14", "instruction_addr": "0x1"}),
                 Native,
                 Some(vec!["filename=panic.rs"]),
             ),
-            (json!({"function": "<unknown>", "instruction_addr": "0x0"}), Native, None),
+            (
+                json!({"function": "<unknown>", "instruction_addr": "0x0"}),
+                Native,
+                None,
+            ),
             (
                 json!({"module": "com.example.Foo$$Lambda$1/0x0000000800c0", "filename": "Foo.java",
                        "function": "lambda$run$0"}),
@@ -337,8 +361,14 @@ mod tests {
 
     #[test]
     fn context_lines() {
-        assert_eq!(normalize_context_line("  a\tb  c "), Some(Cow::Owned("a b c".into())));
-        assert!(matches!(normalize_context_line("  a b"), Some(Cow::Borrowed("a b"))));
+        assert_eq!(
+            normalize_context_line("  a\tb  c "),
+            Some(Cow::Owned("a b c".into()))
+        );
+        assert!(matches!(
+            normalize_context_line("  a b"),
+            Some(Cow::Borrowed("a b"))
+        ));
         assert_eq!(normalize_context_line("   "), None);
     }
 }

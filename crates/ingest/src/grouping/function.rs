@@ -373,7 +373,11 @@ mod tests {
             ("", Other, None),
         ];
         for (input, platform, want) in cases {
-            assert_eq!(n(input, *platform).as_deref(), *want, "{input:?} on {platform:?}");
+            assert_eq!(
+                n(input, *platform).as_deref(),
+                *want,
+                "{input:?} on {platform:?}"
+            );
         }
     }
 

@@ -34,7 +34,8 @@ const KINDS: &[&str] = &[
 /// Top-level domains recognised for `<hostname>`. Short TLDs that are also
 /// common English words or file extensions (`in`, `it`, `me`, `py`, `js`...)
 /// are left out on purpose: `config.py` must stay as it is.
-const TLDS: &str = "com|net|org|edu|gov|mil|int|io|co|ai|app|dev|cloud|info|biz|xyz|online|site|tech|store|\
+const TLDS: &str =
+    "com|net|org|edu|gov|mil|int|io|co|ai|app|dev|cloud|info|biz|xyz|online|site|tech|store|\
                     uk|de|fr|nl|es|ru|cn|jp|br|au|ca|ch|se|pl|eu|dk|fi|cz|pt|ie|nz|kr|tw|mx|ar|za|\
                     local|internal|lan|localdomain";
 
@@ -106,7 +107,10 @@ static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
         ("quoted_str", r#"=\s*(?:"[^"]*"|'[^']*')"#.to_string()),
         ("bool", r"=\s*(?i:true|false)\b".to_string()),
     ];
-    debug_assert!(alternatives.iter().map(|(k, _)| *k).eq(KINDS.iter().copied()));
+    debug_assert!(alternatives
+        .iter()
+        .map(|(k, _)| *k)
+        .eq(KINDS.iter().copied()));
     let combined = alternatives
         .iter()
         .map(|(name, re)| format!("(?P<{name}>{re})"))
@@ -203,10 +207,22 @@ mod tests {
     #[test]
     fn each_placeholder_kind() {
         let cases = [
-            ("Order 1234 failed for bob@x.io", "Order <int> failed for <email>"),
-            ("mail to first.last+tag@mail.example.co.uk now", "mail to <email> now"),
-            ("GET https://api.example.com/v1/users?id=3 failed", "GET <url> failed"),
-            ("connect to db-1.prod.internal refused", "connect to <hostname> refused"),
+            (
+                "Order 1234 failed for bob@x.io",
+                "Order <int> failed for <email>",
+            ),
+            (
+                "mail to first.last+tag@mail.example.co.uk now",
+                "mail to <email> now",
+            ),
+            (
+                "GET https://api.example.com/v1/users?id=3 failed",
+                "GET <url> failed",
+            ),
+            (
+                "connect to db-1.prod.internal refused",
+                "connect to <hostname> refused",
+            ),
             ("resolve example.com", "resolve <hostname>"),
             ("peer 10.0.12.7 reset", "peer <ip> reset"),
             ("peer 2001:db8::ff00:42:8329 reset", "peer <ip> reset"),
@@ -215,7 +231,10 @@ mod tests {
                 "trace 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 lost",
                 "trace <traceparent> lost",
             ),
-            ("aws 1-5759e988-bd862e3fe1be46a994272793 lost", "aws <traceparent> lost"),
+            (
+                "aws 1-5759e988-bd862e3fe1be46a994272793 lost",
+                "aws <traceparent> lost",
+            ),
             (
                 "user 123e4567-e89b-12d3-a456-426614174000 missing",
                 "user <uuid> missing",
@@ -224,13 +243,19 @@ mod tests {
                 "commit da39a3ee5e6b4b0d3255bfef95601890afd80709 bad",
                 "commit <sha1> bad",
             ),
-            ("etag d41d8cd98f00b204e9800998ecf8427e stale", "etag <md5> stale"),
+            (
+                "etag d41d8cd98f00b204e9800998ecf8427e stale",
+                "etag <md5> stale",
+            ),
             ("at 2024-03-01T12:30:45.123Z expired", "at <date> expired"),
             ("on 2024-03-01 expired", "on <date> expired"),
             ("Tue, 3 Jun 2008 11:05:30 GMT", "<date>"),
             ("Sunday, 06-Nov-94 08:49:37 GMT", "<date>"),
             ("Sun Nov  6 08:49:37 1994", "<date>"),
-            ("due datetime.datetime(2024, 3, 1, 12, 0) passed", "due <date> passed"),
+            (
+                "due datetime.datetime(2024, 3, 1, 12, 0) passed",
+                "due <date> passed",
+            ),
             ("window closes 12:30", "window closes <date>"),
             ("timeout after 1500ms", "timeout after <duration>"),
             ("took 1.5s", "took <duration>"),
@@ -238,10 +263,19 @@ mod tests {
             ("object deadbeef00 moved", "object <hex> moved"),
             ("build 3f2a9c", "build <hex>"),
             ("ratio 0.75 too low", "ratio <float> too low"),
-            ("invoice INV-1001 for cus_42", "invoice INV-<int> for cus_<int>"),
+            (
+                "invoice INV-1001 for cus_42",
+                "invoice INV-<int> for cus_<int>",
+            ),
             ("id 12345678901 gone", "id <hex> gone"),
-            (r#"param name="bob" invalid"#, "param name=<quoted_str> invalid"),
-            ("param name='bob' invalid", "param name=<quoted_str> invalid"),
+            (
+                r#"param name="bob" invalid"#,
+                "param name=<quoted_str> invalid",
+            ),
+            (
+                "param name='bob' invalid",
+                "param name=<quoted_str> invalid",
+            ),
             ("flag enabled=true rejected", "flag enabled=<bool> rejected"),
         ];
         for (input, want) in cases {

@@ -22,6 +22,7 @@ mod in_app;
 mod message;
 mod path;
 mod platform;
+mod rules;
 mod stacktrace;
 mod title;
 
@@ -149,7 +150,9 @@ impl<'a> EventView<'a> {
         }
         match e.get("message") {
             Some(Value::String(s)) => (None, Some(s.trim()).filter(|s| !s.is_empty())),
-            Some(obj @ Value::Object(_)) => (str_field(obj, "message"), str_field(obj, "formatted")),
+            Some(obj @ Value::Object(_)) => {
+                (str_field(obj, "message"), str_field(obj, "formatted"))
+            }
             _ => (None, None),
         }
     }
@@ -208,18 +211,31 @@ fn analyze<'a>(view: &EventView<'a>) -> Analysis<'a> {
     // With a stack, a message still contributes its template: turning on
     // `attachStacktrace` must not merge distinct messages sent from one
     // place (a logging helper, minified code without context lines).
-    let stack_message = if message_event { message.as_deref() } else { None };
+    let stack_message = if message_event {
+        message.as_deref()
+    } else {
+        None
+    };
 
     if !view.exceptions.is_empty() {
         let chain = exception::chain(&view.exceptions, view.platform);
         analysis.main_exception = chain.main.map(|i| view.exceptions[i]);
-        analysis.variants = stack_variants(chain.app, chain.app_stack, chain.system, chain.system_stack, stack_message);
+        analysis.variants = stack_variants(
+            chain.app,
+            chain.app_stack,
+            chain.system,
+            chain.system_stack,
+            stack_message,
+        );
         if !analysis.variants.is_empty() {
             return analysis;
         }
     }
     let thread_stack = selected_thread(view.event).and_then(|t| t.get("stacktrace"));
-    for st in [thread_stack, view.event.get("stacktrace")].into_iter().flatten() {
+    for st in [thread_stack, view.event.get("stacktrace")]
+        .into_iter()
+        .flatten()
+    {
         let stack = Stack::build(Some(st), view.platform);
         let (mut app, mut system) = (Vec::new(), Vec::new());
         let app_stack = stack.push_tokens(true, &mut app);
@@ -255,14 +271,23 @@ fn stack_variants<'a>(
     if app_stack || system_stack {
         let same = app_stack && system_stack && app == system;
         if app_stack {
-            out.push(Variant { name: "app", tokens: app });
+            out.push(Variant {
+                name: "app",
+                tokens: app,
+            });
         }
         if system_stack && !same {
-            out.push(Variant { name: "system", tokens: system });
+            out.push(Variant {
+                name: "system",
+                tokens: system,
+            });
         }
     } else if !system.is_empty() {
         // No stack anywhere: both views hold the same type/value inputs.
-        out.push(Variant { name: "app", tokens: system });
+        out.push(Variant {
+            name: "app",
+            tokens: system,
+        });
     }
     out
 }

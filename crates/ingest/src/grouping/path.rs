@@ -163,7 +163,9 @@ pub(crate) fn derive_js_module(path: &str) -> Option<String> {
 
 fn strip_js_extensions(file: &str) -> &str {
     let mut stem = file;
-    for ext in [".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".min", ".bundle", ".chunk"] {
+    for ext in [
+        ".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".min", ".bundle", ".chunk",
+    ] {
         if let Some(s) = stem.strip_suffix(ext) {
             stem = s;
         }
@@ -180,8 +182,9 @@ fn strip_js_extensions(file: &str) -> &str {
 /// A directory like `3f2a9c1b`, `v1.2.3`, `1.2.3`: a build or version id.
 fn is_version_or_hash_segment(seg: &str) -> bool {
     let s = seg.strip_prefix('v').unwrap_or(seg);
-    let dotted_version =
-        !s.is_empty() && s.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let dotted_version = !s.is_empty()
+        && s.split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     let hex_hash = seg.len() >= 7
         && seg.bytes().all(|b| b.is_ascii_hexdigit())
         && seg.bytes().any(|b| b.is_ascii_digit());
@@ -213,7 +216,10 @@ fn replace_hash<'a>(s: Cow<'a, str>, re: &Regex, accept: impl Fn(&str) -> bool) 
     s
 }
 
-fn own_if_changed<'a>(s: Cow<'a, str>, f: impl for<'b> Fn(&'b str) -> Cow<'b, str>) -> Cow<'a, str> {
+fn own_if_changed<'a>(
+    s: Cow<'a, str>,
+    f: impl for<'b> Fn(&'b str) -> Cow<'b, str>,
+) -> Cow<'a, str> {
     match s {
         Cow::Borrowed(b) => f(b),
         Cow::Owned(o) => match f(&o) {
@@ -234,7 +240,11 @@ mod tests {
             ("/srv/app-v1/app/views.py", Python, "views.py"),
             ("C:\\Users\\dev\\app\\Views.py", Python, "views.py"),
             ("/usr/lib/python3.11/json/decoder.pyc", Python, "decoder.py"),
-            ("https://x.io/static/js/main.3f2a9c1b.js?v=12#frag", JavaScript, "main.js"),
+            (
+                "https://x.io/static/js/main.3f2a9c1b.js?v=12#frag",
+                JavaScript,
+                "main.js",
+            ),
             ("main.3f2a9c1b.chunk.js", JavaScript, "main.chunk.js"),
             ("app-1.2.3.min.js", JavaScript, "app.min.js"),
             ("jquery-3.6.0.min.js", JavaScript, "jquery.min.js"),
@@ -248,7 +258,11 @@ mod tests {
             ("libfoo-2.3.so", Native, "libfoo.so"),
             ("rt.rs", Native, "rt.rs"),
             ("0012_auto_20210412.py", Python, "0012_auto_20210412.py"),
-            ("Foo$$_javassist_42.java", Java, "foo$$_javassist<auto>.java"),
+            (
+                "Foo$$_javassist_42.java",
+                Java,
+                "foo$$_javassist<auto>.java",
+            ),
             ("facade.js", JavaScript, "facade.js"),
         ];
         for (input, platform, want) in cases {
@@ -269,15 +283,30 @@ mod tests {
         let cases: &[(&str, Option<&str>)] = &[
             ("com.example.Foo", Some("com.example.Foo")),
             ("com.example.Foo$$Lambda$123/0x0000000801234567", None),
-            ("sun.reflect.GeneratedMethodAccessor42", Some("sun.reflect.GeneratedMethodAccessor<auto>")),
+            (
+                "sun.reflect.GeneratedMethodAccessor42",
+                Some("sun.reflect.GeneratedMethodAccessor<auto>"),
+            ),
             (
                 "jdk.internal.reflect.GeneratedConstructorAccessor7",
                 Some("jdk.internal.reflect.GeneratedConstructorAccessor<auto>"),
             ),
-            ("com.example.Svc$$EnhancerBySpringCGLIB$$a1b2c3", Some("com.example.Svc$$EnhancerBySpringCGLIB$$<auto>")),
-            ("com.example.Svc$$FastClassByCGLIB$$9f8e7d", Some("com.example.Svc$$FastClassByCGLIB$$<auto>")),
-            ("com.example.Svc$$SpringCGLIB$$0", Some("com.example.Svc$$SpringCGLIB$$<auto>")),
-            ("com.example.User$HibernateProxy$Xy12Ab", Some("com.example.User$HibernateProxy$<auto>")),
+            (
+                "com.example.Svc$$EnhancerBySpringCGLIB$$a1b2c3",
+                Some("com.example.Svc$$EnhancerBySpringCGLIB$$<auto>"),
+            ),
+            (
+                "com.example.Svc$$FastClassByCGLIB$$9f8e7d",
+                Some("com.example.Svc$$FastClassByCGLIB$$<auto>"),
+            ),
+            (
+                "com.example.Svc$$SpringCGLIB$$0",
+                Some("com.example.Svc$$SpringCGLIB$$<auto>"),
+            ),
+            (
+                "com.example.User$HibernateProxy$Xy12Ab",
+                Some("com.example.User$HibernateProxy$<auto>"),
+            ),
             ("com.sun.proxy.$Proxy12", Some("com.sun.proxy.$Proxy<auto>")),
             ("my.ns$handler$fn__1234", Some("my.ns$handler$fn__<auto>")),
         ];
@@ -285,19 +314,37 @@ mod tests {
             let got = normalize_module(input, Platform::Java);
             assert_eq!(got.as_deref(), *want, "{input}");
         }
-        assert_eq!(normalize_module("a/b", Platform::Python).as_deref(), Some("a/b"));
+        assert_eq!(
+            normalize_module("a/b", Platform::Python).as_deref(),
+            Some("a/b")
+        );
     }
 
     #[test]
     fn js_modules_from_urls() {
         let cases: &[(&str, Option<&str>)] = &[
-            ("http://127.0.0.1:8766/js/scenarios.js", Some("js/scenarios")),
-            ("https://x.io/static/js/main.3f2a9c1b.chunk.js", Some("static/js/main")),
-            ("https://x.io/assets/index-BwKZdxC1.js?v=1", Some("assets/index")),
+            (
+                "http://127.0.0.1:8766/js/scenarios.js",
+                Some("js/scenarios"),
+            ),
+            (
+                "https://x.io/static/js/main.3f2a9c1b.chunk.js",
+                Some("static/js/main"),
+            ),
+            (
+                "https://x.io/assets/index-BwKZdxC1.js?v=1",
+                Some("assets/index"),
+            ),
             ("https://cdn.x.io/3f2a9c1b7/app.min.js", Some("app")),
-            ("https://cdn.jsdelivr.net/npm/lodash@4.17.21/lodash.min.js", Some("npm/lodash/lodash")),
+            (
+                "https://cdn.jsdelivr.net/npm/lodash@4.17.21/lodash.min.js",
+                Some("npm/lodash/lodash"),
+            ),
             ("https://x.io/v1.2.3/lib/app.js", Some("lib/app")),
-            ("webpack:///./src/components/Foo.tsx", Some("src/components/Foo")),
+            (
+                "webpack:///./src/components/Foo.tsx",
+                Some("src/components/Foo"),
+            ),
             ("file:///home/alice/app/dist/main.js", Some("main")),
             ("https://x.io/", None),
             ("not a url", None),
@@ -316,7 +363,10 @@ mod tests {
         assert!(has_url_origin("file:///a.js", true));
         assert!(!has_url_origin("/srv/app/a.js", true));
         assert!(!has_url_origin("webpack:///./a.js", true));
-        assert_eq!(url_host("https://user@cdn.jsdelivr.net:443/npm/x"), Some("cdn.jsdelivr.net"));
+        assert_eq!(
+            url_host("https://user@cdn.jsdelivr.net:443/npm/x"),
+            Some("cdn.jsdelivr.net")
+        );
         assert_eq!(url_host("/srv/a.js"), None);
     }
 }

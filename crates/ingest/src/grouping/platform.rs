@@ -67,7 +67,11 @@ impl Platform {
     pub(crate) fn uses_context_line(self) -> bool {
         matches!(
             self,
-            Platform::JavaScript | Platform::Node | Platform::Python | Platform::Php | Platform::Ruby
+            Platform::JavaScript
+                | Platform::Node
+                | Platform::Python
+                | Platform::Php
+                | Platform::Ruby
         )
     }
 

@@ -62,7 +62,9 @@ impl<'a> Stack<'a> {
 /// of errors thrown by `new Function` / inline handlers.
 fn is_ignorable_single_js_frame(f: &RawFrame<'_>) -> bool {
     f.platform.is_js()
-        && f.function.and_then(|n| normalize_function(n, f.platform)).is_none()
+        && f.function
+            .and_then(|n| normalize_function(n, f.platform))
+            .is_none()
         && f.path().is_some_and(|p| !has_url_origin(p, true))
 }
 
@@ -81,7 +83,10 @@ pub(crate) fn frames_of(stacktrace: Option<&Value>) -> &[Value] {
 pub(crate) fn selected_thread(event: &Value) -> Option<&Value> {
     let threads = match event.get("threads")? {
         Value::Array(a) => a.as_slice(),
-        t => t.get("values").and_then(Value::as_array).map(Vec::as_slice)?,
+        t => t
+            .get("values")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)?,
     };
     let single = |flag: &str| {
         let mut it = threads
@@ -143,7 +148,10 @@ mod tests {
         let f = json!({"module": "m", "function": "recurse", "lineno": 3, "in_app": true});
         let once = json!({"frames": [f.clone()]});
         let many = json!({"frames": [f.clone(), f.clone(), f.clone()]});
-        assert_eq!(tokens(&once, Platform::Python, false), tokens(&many, Platform::Python, false));
+        assert_eq!(
+            tokens(&once, Platform::Python, false),
+            tokens(&many, Platform::Python, false)
+        );
     }
 
     #[test]

@@ -23,7 +23,11 @@ pub(crate) struct Presentation {
 /// Names the event. `main` is the exception titles describe; a
 /// `message_event` is a captured message, even when the SDK attached a
 /// stack to it as a synthetic exception.
-pub(crate) fn present(view: &EventView<'_>, main: Option<&Value>, message_event: bool) -> Presentation {
+pub(crate) fn present(
+    view: &EventView<'_>,
+    main: Option<&Value>,
+    message_event: bool,
+) -> Presentation {
     let (kind, title, metadata) = match main {
         Some(exc) if !message_event => {
             let (title, metadata) = error_title(view, exc);
@@ -52,15 +56,25 @@ fn error_title(view: &EventView<'_>, exc: &Value) -> (String, Value) {
 
     // Crash location: frames with a real function name only.
     let own = frames_of(exc.get("stacktrace"));
-    let frames = if own.is_empty() { view.primary_frames() } else { own };
-    let named = |f: &RawFrame<'_>| f.function.is_some_and(|n| !matches!(n, "<redacted>" | "<unknown>"));
+    let frames = if own.is_empty() {
+        view.primary_frames()
+    } else {
+        own
+    };
+    let named = |f: &RawFrame<'_>| {
+        f.function
+            .is_some_and(|n| !matches!(n, "<redacted>" | "<unknown>"))
+    };
     let crash = crash_frame(frames, view.platform, named);
 
     let mut meta = Map::new();
     if !synthetic {
         meta.insert("type".into(), Value::from(truncate(ty, 128)));
     }
-    meta.insert("value".into(), Value::from(truncate(value, MAX_METADATA_VALUE)));
+    meta.insert(
+        "value".into(),
+        Value::from(truncate(value, MAX_METADATA_VALUE)),
+    );
     if let Some(f) = &crash {
         if let Some(file) = f.filename.or(f.abs_path) {
             meta.insert("filename".into(), Value::from(file));
@@ -114,7 +128,10 @@ fn culprit(view: &EventView<'_>, synthetic_error: bool) -> String {
     if !generated.is_empty() {
         return truncate(&generated, MAX_CULPRIT);
     }
-    let url = event.get("request").and_then(|r| str_field(r, "url")).unwrap_or("");
+    let url = event
+        .get("request")
+        .and_then(|r| str_field(r, "url"))
+        .unwrap_or("");
     truncate(url, MAX_CULPRIT)
 }
 
@@ -142,7 +159,10 @@ fn frame_culprit(f: &RawFrame<'_>) -> String {
 
 /// First non-empty line, trimmed.
 fn first_line(s: &str) -> &str {
-    s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
 }
 
 /// At most `max` characters; longer text ends in `...`.
@@ -150,7 +170,10 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         None => s.to_string(),
         Some(_) => {
-            let cut = s.char_indices().nth(max.saturating_sub(3)).map_or(s.len(), |(i, _)| i);
+            let cut = s
+                .char_indices()
+                .nth(max.saturating_sub(3))
+                .map_or(s.len(), |(i, _)| i);
             format!("{}...", &s[..cut])
         }
     }
@@ -164,7 +187,10 @@ mod tests {
     fn truncation_counts_characters() {
         assert_eq!(truncate("abc", 3), "abc");
         assert_eq!(truncate("abcd", 3), "...");
-        assert_eq!(truncate(&"é".repeat(101), 100), format!("{}...", "é".repeat(97)));
+        assert_eq!(
+            truncate(&"é".repeat(101), 100),
+            format!("{}...", "é".repeat(97))
+        );
         assert_eq!(truncate(&"x".repeat(100), 100).len(), 100);
     }
 

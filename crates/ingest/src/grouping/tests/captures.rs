@@ -32,43 +32,186 @@ const fn e(
 use IssueKind::{Default as Msg, Error as Err};
 
 const TYPEERROR_VALUE: &str = "TypeError: Cannot read properties of undefined (reading 'value')";
-const TYPEERROR_UPPER: &str = "TypeError: Cannot read properties of undefined (reading 'toUpperCase')";
+const TYPEERROR_UPPER: &str =
+    "TypeError: Cannot read properties of undefined (reading 'toUpperCase')";
 const ZERO_DIV: &str = "ZeroDivisionError: float division by zero";
 
 const EXPECTED: &[Expect] = &[
-    e("browser-a-uncaught-typeerror.01.event", TYPEERROR_VALUE, "readSetting(js/scenarios)", Err, &["app"]),
-    e("browser-c-capture-exception.02.event", "Error: email is required", "validateForm(js/scenarios)", Err, &["app"]),
+    e(
+        "browser-a-uncaught-typeerror.01.event",
+        TYPEERROR_VALUE,
+        "readSetting(js/scenarios)",
+        Err,
+        &["app"],
+    ),
+    e(
+        "browser-c-capture-exception.02.event",
+        "Error: email is required",
+        "validateForm(js/scenarios)",
+        Err,
+        &["app"],
+    ),
     // captureMessage with attachStacktrace: a message, located by its stack.
-    e("browser-d-message.02.event", "Checkout page rendered without prices", "?(js/scenarios)", Msg, &["app"]),
-    e("browser-f-tracing-fetch.05.event", "after traced fetch", "/index.html", Msg, &["app"]),
-    e("browser-g-client-report.02.event", "kept #3", "?(js/scenarios)", Msg, &["app"]),
-    e("browser-h-settimeout-wrapped.03.event", TYPEERROR_VALUE, "readSetting(js/scenarios)", Err, &["app"]),
+    e(
+        "browser-d-message.02.event",
+        "Checkout page rendered without prices",
+        "?(js/scenarios)",
+        Msg,
+        &["app"],
+    ),
+    e(
+        "browser-f-tracing-fetch.05.event",
+        "after traced fetch",
+        "/index.html",
+        Msg,
+        &["app"],
+    ),
+    e(
+        "browser-g-client-report.02.event",
+        "kept #3",
+        "?(js/scenarios)",
+        Msg,
+        &["app"],
+    ),
+    e(
+        "browser-h-settimeout-wrapped.03.event",
+        TYPEERROR_VALUE,
+        "readSetting(js/scenarios)",
+        Err,
+        &["app"],
+    ),
     e("cli-a-send-event.01.event", "hello", "", Msg, &["default"]),
-    e("node-a-typeerror-nested.01.event", TYPEERROR_UPPER, "?(node_scenarios)", Err, &["app", "system"]),
-    e("node-b-message.01.event", "Payment provider latency high", "main(node_scenarios)", Msg, &["app", "system"]),
-    e("node-d-context.02.event", "RangeError: quantity must be between 1 and 10", "main(node_scenarios)", Err, &["app", "system"]),
-    e("node-f-uncaught.02.event", TYPEERROR_UPPER, "?(node_scenarios)", Err, &["app"]),
-    e("node-g-unhandled-rejection.02.event", "Error: unhandled: token refresh failed", "Timeout._onTimeout(node_scenarios)", Err, &["app"]),
-    e("node-h-large-event.01.event", "Error: response too large", "main(node_scenarios)", Err, &["app", "system"]),
-    e("python-a-zerodiv-deep.01.event", ZERO_DIV, "__main__ in level6", Err, &["app"]),
-    e("python-b-chained.01.event", "RuntimeError: invalid configuration: port must be an integer", "__main__ in load_config", Err, &["app"]),
-    e("python-c-message-warning.01.event", "Disk usage above 90% on /var", "", Msg, &["default"]),
-    e("python-d-context.01.event", "ValueError: coupon SPRING is expired", "__main__ in main", Err, &["app"]),
-    e("python-h-logging-error.01.event", "Failed to charge invoice INV-1001 for customer cus_42", "", Msg, &["default"]),
-    e("python-l-brotli.01.event", ZERO_DIV, "__main__ in level6", Err, &["app"]),
-    e("python-m-session.01.event", ZERO_DIV, "__main__ in level6", Err, &["app"]),
-    e("python-n-client-report.01.event", "kept #3", "", Msg, &["default"]),
+    e(
+        "node-a-typeerror-nested.01.event",
+        TYPEERROR_UPPER,
+        "?(node_scenarios)",
+        Err,
+        &["app", "system"],
+    ),
+    e(
+        "node-b-message.01.event",
+        "Payment provider latency high",
+        "main(node_scenarios)",
+        Msg,
+        &["app", "system"],
+    ),
+    e(
+        "node-d-context.02.event",
+        "RangeError: quantity must be between 1 and 10",
+        "main(node_scenarios)",
+        Err,
+        &["app", "system"],
+    ),
+    e(
+        "node-f-uncaught.02.event",
+        TYPEERROR_UPPER,
+        "?(node_scenarios)",
+        Err,
+        &["app"],
+    ),
+    e(
+        "node-g-unhandled-rejection.02.event",
+        "Error: unhandled: token refresh failed",
+        "Timeout._onTimeout(node_scenarios)",
+        Err,
+        &["app"],
+    ),
+    e(
+        "node-h-large-event.01.event",
+        "Error: response too large",
+        "main(node_scenarios)",
+        Err,
+        &["app", "system"],
+    ),
+    e(
+        "python-a-zerodiv-deep.01.event",
+        ZERO_DIV,
+        "__main__ in level6",
+        Err,
+        &["app"],
+    ),
+    e(
+        "python-b-chained.01.event",
+        "RuntimeError: invalid configuration: port must be an integer",
+        "__main__ in load_config",
+        Err,
+        &["app"],
+    ),
+    e(
+        "python-c-message-warning.01.event",
+        "Disk usage above 90% on /var",
+        "",
+        Msg,
+        &["default"],
+    ),
+    e(
+        "python-d-context.01.event",
+        "ValueError: coupon SPRING is expired",
+        "__main__ in main",
+        Err,
+        &["app"],
+    ),
+    e(
+        "python-h-logging-error.01.event",
+        "Failed to charge invoice INV-1001 for customer cus_42",
+        "",
+        Msg,
+        &["default"],
+    ),
+    e(
+        "python-l-brotli.01.event",
+        ZERO_DIV,
+        "__main__ in level6",
+        Err,
+        &["app"],
+    ),
+    e(
+        "python-m-session.01.event",
+        ZERO_DIV,
+        "__main__ in level6",
+        Err,
+        &["app"],
+    ),
+    e(
+        "python-n-client-report.01.event",
+        "kept #3",
+        "",
+        Msg,
+        &["default"],
+    ),
     // std::error chain without a stack: type and value of each link.
-    e("rust-a-std-error.01.event", "ConfigError: invalid worker count in /etc/app.toml", "", Err, &["app"]),
+    e(
+        "rust-a-std-error.01.event",
+        "ConfigError: invalid worker count in /etc/app.toml",
+        "",
+        Err,
+        &["app"],
+    ),
     // anyhow with a backtrace: SDK/std/anyhow frames are not the culprit.
-    e("rust-b-anyhow.01.event", "Error: reading settings from /nonexistent/settings.toml", "sentry_capture::load_settings", Err, &["app", "system"]),
-    e("rust-d-message.01.event", "queue depth above threshold", "", Msg, &["default"]),
+    e(
+        "rust-b-anyhow.01.event",
+        "Error: reading settings from /nonexistent/settings.toml",
+        "sentry_capture::load_settings",
+        Err,
+        &["app", "system"],
+    ),
+    e(
+        "rust-d-message.01.event",
+        "queue depth above threshold",
+        "",
+        Msg,
+        &["default"],
+    ),
 ];
 
 #[test]
 fn every_capture_is_covered() {
     let expected: Vec<&str> = EXPECTED.iter().map(|e| e.name).collect();
-    assert_eq!(event_capture_names(), expected, "a capture was added or removed: extend EXPECTED");
+    assert_eq!(
+        event_capture_names(),
+        expected,
+        "a capture was added or removed: extend EXPECTED"
+    );
 }
 
 #[test]
@@ -81,7 +224,11 @@ fn titles_culprits_kinds_and_variants() {
         assert_eq!(g.variant_names, exp.variants, "{}: variants", exp.name);
         assert_eq!(g.hashes.len(), g.variant_names.len(), "{}", exp.name);
         for h in &g.hashes {
-            assert!(h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()), "{}: {h}", exp.name);
+            assert!(
+                h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{}: {h}",
+                exp.name
+            );
         }
     }
 }
@@ -95,12 +242,21 @@ fn metadata_shapes() {
                "filename": "python_scenarios.py", "function": "level6"})
     );
     let g = group_capture("rust-a-std-error.01.event");
-    assert_eq!(g.metadata, json!({"type": "ConfigError", "value": "invalid worker count in /etc/app.toml"}));
+    assert_eq!(
+        g.metadata,
+        json!({"type": "ConfigError", "value": "invalid worker count in /etc/app.toml"})
+    );
     let g = group_capture("browser-a-uncaught-typeerror.01.event");
     assert_eq!(g.metadata["function"], "readSetting");
-    assert_eq!(g.metadata["filename"], "http://127.0.0.1:8766/js/scenarios.js");
+    assert_eq!(
+        g.metadata["filename"],
+        "http://127.0.0.1:8766/js/scenarios.js"
+    );
     let g = group_capture("python-h-logging-error.01.event");
-    assert_eq!(g.metadata, json!({"title": "Failed to charge invoice INV-1001 for customer cus_42"}));
+    assert_eq!(
+        g.metadata,
+        json!({"title": "Failed to charge invoice INV-1001 for customer cus_42"})
+    );
     assert_eq!(g.kind.as_str(), "default");
     assert_eq!(IssueKind::Error.as_str(), "error");
 }
@@ -124,14 +280,24 @@ fn distinct_captures_are_distinct_issues() {
 #[test]
 fn messages_group_by_template_not_formatted_text() {
     let inputs = hash_inputs(&capture("python-h-logging-error.01.event"));
-    assert_eq!(inputs, [("default", vec!["message=Failed to charge invoice %s for customer %s".to_string()])]);
+    assert_eq!(
+        inputs,
+        [(
+            "default",
+            vec!["message=Failed to charge invoice %s for customer %s".to_string()]
+        )]
+    );
 }
 
 #[test]
 fn minified_browser_frames_contribute_module_and_function_only() {
     let inputs = hash_inputs(&capture("browser-a-uncaught-typeerror.01.event"));
     let app = &inputs[0].1;
-    assert!(app.iter().all(|t| !t.contains("127.0.0.1") && !t.starts_with("filename=")), "{app:?}");
+    assert!(
+        app.iter()
+            .all(|t| !t.contains("127.0.0.1") && !t.starts_with("filename=")),
+        "{app:?}"
+    );
     assert!(app.contains(&"function=readSetting".to_string()));
     assert!(app.contains(&"module=js/scenarios".to_string()));
 }
@@ -142,17 +308,30 @@ fn sdk_and_runtime_frames_never_contribute() {
     for (variant, tokens) in &inputs {
         for t in tokens {
             assert!(
-                !t.contains("backtrace_rs") && !t.contains("Backtrace") && !t.contains("__libc") && t != "function=_start",
+                !t.contains("backtrace_rs")
+                    && !t.contains("Backtrace")
+                    && !t.contains("__libc")
+                    && t != "function=_start",
                 "{variant}: {t}"
             );
         }
     }
     let app = &inputs[0].1;
     assert_eq!(
-        app.iter().filter(|t| t.starts_with("function=")).collect::<Vec<_>>(),
-        ["function=main", "function=sentry_capture::main", "function=sentry_capture::load_settings"]
+        app.iter()
+            .filter(|t| t.starts_with("function="))
+            .collect::<Vec<_>>(),
+        [
+            "function=main",
+            "function=sentry_capture::main",
+            "function=sentry_capture::load_settings"
+        ]
     );
     // The browser SDK's own bundle frame (captureMessage) is machinery.
     let inputs = hash_inputs(&capture("browser-d-message.02.event"));
-    assert!(inputs[0].1.iter().all(|t| !t.contains("Js")), "{:?}", inputs[0].1);
+    assert!(
+        inputs[0].1.iter().all(|t| !t.contains("Js")),
+        "{:?}",
+        inputs[0].1
+    );
 }

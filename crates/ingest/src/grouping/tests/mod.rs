@@ -8,6 +8,7 @@
 //! tolerance for legacy shapes (top-level `message`, tags as an object).
 
 mod captures;
+mod shapes;
 mod stability;
 
 use std::io::Read;
@@ -35,8 +36,10 @@ pub(super) fn event_capture_names() -> Vec<String> {
 /// The event payload of capture `name`, decoded.
 pub(super) fn capture(name: &str) -> Value {
     let dir = captures_dir();
-    let meta: Value = serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).expect("meta file"))
-        .expect("meta is JSON");
+    let meta: Value = serde_json::from_slice(
+        &std::fs::read(dir.join(format!("{name}.json"))).expect("meta file"),
+    )
+    .expect("meta is JSON");
     let encoding = meta["headers"]
         .as_array()
         .into_iter()
@@ -53,13 +56,19 @@ fn decode(raw: &[u8], encoding: Option<&str>) -> Vec<u8> {
     let mut out = Vec::new();
     match encoding {
         Some("gzip") => {
-            flate2::read::GzDecoder::new(raw).read_to_end(&mut out).expect("gzip body");
+            flate2::read::GzDecoder::new(raw)
+                .read_to_end(&mut out)
+                .expect("gzip body");
         }
         Some("deflate") => {
-            flate2::read::ZlibDecoder::new(raw).read_to_end(&mut out).expect("deflate body");
+            flate2::read::ZlibDecoder::new(raw)
+                .read_to_end(&mut out)
+                .expect("deflate body");
         }
         Some("br") => {
-            brotli::Decompressor::new(raw, 4096).read_to_end(&mut out).expect("br body");
+            brotli::Decompressor::new(raw, 4096)
+                .read_to_end(&mut out)
+                .expect("br body");
         }
         _ => out.extend_from_slice(raw),
     }
@@ -114,7 +123,10 @@ fn dump_capture_groupings() {
     for name in event_capture_names() {
         let event = capture(&name);
         let g = group_event(&event);
-        println!("== {name}\n   {:?} {:?}\n   title={:?}\n   culprit={:?} kind={:?}\n   metadata={}", g.hashes, g.variant_names, g.title, g.culprit, g.kind, g.metadata);
+        println!(
+            "== {name}\n   {:?} {:?}\n   title={:?}\n   culprit={:?} kind={:?}\n   metadata={}",
+            g.hashes, g.variant_names, g.title, g.culprit, g.kind, g.metadata
+        );
         for (variant, inputs) in super::hash_inputs(&event) {
             println!("   {variant}: {}", inputs.join(" | "));
         }
