@@ -2,6 +2,10 @@
 //! machinery that never groups, locations of third-party code, and the few
 //! paths that are application code by default.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use super::frame::RawFrame;
 use super::function::js_function;
 use super::path::{basename, strip_query, url_host};
@@ -93,7 +97,7 @@ pub(super) fn is_machinery(f: &RawFrame<'_>) -> bool {
                 return true;
             }
             path.is_some_and(|p| {
-                JS_HELPER_PACKAGES.iter().any(|pkg| in_package_dir(p, pkg))
+                JS_HELPER_PATH.is_match(p)
                     || url_host(p).is_some_and(|h| h.ends_with("sentry-cdn.com"))
                     || is_sentry_bundle(p)
             })
@@ -143,6 +147,36 @@ const THIRD_PARTY_DIRS: &[&str] = &[
 
 /// Native: Rust's std sources (`/rustc/<hash>/library/...`) and glibc's.
 const NATIVE_THIRD_PARTY_DIRS: &[&str] = &["rustc", "sysdeps", "csu"];
+
+/// Any of `dirs` as a whole path component, on either separator.
+fn dir_component_regex(dirs: &[&str], extra: &str) -> Regex {
+    let alternatives = dirs
+        .iter()
+        .map(|d| regex::escape(d))
+        .collect::<Vec<_>>()
+        .join("|");
+    Regex::new(&format!(r"(?:^|[/\\])(?:{alternatives})[/\\]{extra}")).expect("valid regex")
+}
+
+/// One precompiled search per frame instead of a substring search per
+/// directory (this runs for every frame).
+static THIRD_PARTY_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    dir_component_regex(
+        THIRD_PARTY_DIRS,
+        r"|[/\\]\.cargo[/\\](?:registry|git)[/\\]|/go/pkg/mod/",
+    )
+});
+static NATIVE_THIRD_PARTY_PATH: LazyLock<Regex> =
+    LazyLock::new(|| dir_component_regex(NATIVE_THIRD_PARTY_DIRS, ""));
+/// `node_modules/<helper>/` or webpack's `~/<helper>/`.
+static JS_HELPER_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    let pkgs = JS_HELPER_PACKAGES
+        .iter()
+        .map(|d| regex::escape(d))
+        .collect::<Vec<_>>()
+        .join("|");
+    Regex::new(&format!(r"(?:node_modules[/\\]|~/)(?:{pkgs})[/\\]")).expect("valid regex")
+});
 
 /// Public CDNs serving libraries.
 const CDN_HOSTS: &[&str] = &[
@@ -202,12 +236,7 @@ const NATIVE_SYSTEM_PREFIXES: &[&str] = &[
 
 pub(super) fn is_third_party(f: &RawFrame<'_>) -> bool {
     if let Some(p) = f.path() {
-        if THIRD_PARTY_DIRS.iter().any(|d| has_dir(p, d))
-            || p.contains("/.cargo/registry/")
-            || p.contains("/.cargo/git/")
-            || p.contains("/go/pkg/mod/")
-            || p.contains("\\.cargo\\registry\\")
-        {
+        if THIRD_PARTY_PATH.is_match(p) {
             return true;
         }
         if f.platform.is_js() {
@@ -221,7 +250,7 @@ pub(super) fn is_third_party(f: &RawFrame<'_>) -> bool {
     }
     if f.platform == Platform::Native {
         if f.path()
-            .is_some_and(|p| NATIVE_THIRD_PARTY_DIRS.iter().any(|d| has_dir(p, d)))
+            .is_some_and(|p| NATIVE_THIRD_PARTY_PATH.is_match(p))
         {
             return true;
         }
@@ -271,18 +300,6 @@ fn has_dir(path: &str, dir: &str) -> bool {
     })
 }
 
-/// `node_modules/<pkg>/` or webpack's `~/<pkg>/`.
-fn in_package_dir(path: &str, pkg: &str) -> bool {
-    path.match_indices(pkg).any(|(i, _)| {
-        let head = &path[..i];
-        let after = path.as_bytes().get(i + pkg.len()).copied();
-        (head.ends_with("node_modules/")
-            || head.ends_with("~/")
-            || head.ends_with("node_modules\\"))
-            && matches!(after, Some(b'/' | b'\\'))
-    })
-}
-
 fn is_node_internal(p: &str) -> bool {
     p.starts_with("node:") || p.starts_with("internal/")
 }
@@ -301,10 +318,14 @@ fn is_extension_url(p: &str) -> bool {
 /// A Sentry browser SDK bundle served by the application itself
 /// (`/js/sentry.bundle.min.js`, `bundle.tracing.min.js` from the CDN).
 fn is_sentry_bundle(p: &str) -> bool {
-    let name = basename(strip_query(p));
-    let lower = name.to_ascii_lowercase();
-    (lower.starts_with("sentry.") || lower.starts_with("sentry-") || lower.starts_with("sentry_"))
-        && (lower.ends_with(".js") || lower.ends_with(".mjs"))
+    let name = basename(strip_query(p)).as_bytes();
+    let prefix = name.len() > 7
+        && name[..6].eq_ignore_ascii_case(b"sentry")
+        && matches!(name[6], b'.' | b'-' | b'_');
+    let ends = |ext: &[u8]| {
+        name.len() >= ext.len() && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext)
+    };
+    prefix && (ends(b".js") || ends(b".mjs"))
 }
 
 #[cfg(test)]
@@ -313,14 +334,20 @@ mod tests {
 
     #[test]
     fn directory_matching_is_by_component() {
-        assert!(has_dir("/a/vendor/b.php", "vendor"));
-        assert!(has_dir("C:\\a\\vendor\\b.php", "vendor"));
-        assert!(!has_dir("/a/vendors/b.php", "vendor"));
-        assert!(!has_dir("/a/myvendor/b.php", "vendor"));
-        assert!(in_package_dir(
-            "/x/node_modules/@babel/runtime/a.js",
-            "@babel"
-        ));
-        assert!(!in_package_dir("/x/node_modules/tslib-extra/a.js", "tslib"));
+        let tp = |p: &str| THIRD_PARTY_PATH.is_match(p);
+        assert!(tp("/a/vendor/b.php"));
+        assert!(tp("C:\\a\\vendor\\b.php"));
+        assert!(tp("node_modules/x/index.js"));
+        assert!(tp("/home/dev/.cargo/registry/src/x/lib.rs"));
+        assert!(tp("/root/go/pkg/mod/github.com/x/y.go"));
+        assert!(!tp("/a/vendors/b.php"));
+        assert!(!tp("/a/myvendor/b.php"));
+        assert!(NATIVE_THIRD_PARTY_PATH.is_match("./csu/../csu/libc-start.c"));
+        assert!(NATIVE_THIRD_PARTY_PATH.is_match("/rustc/5980/library/std/src/rt.rs"));
+        assert!(JS_HELPER_PATH.is_match("/x/node_modules/@babel/runtime/a.js"));
+        assert!(JS_HELPER_PATH.is_match("webpack:///~/core-js/modules/a.js"));
+        assert!(!JS_HELPER_PATH.is_match("/x/node_modules/tslib-extra/a.js"));
+        assert!(has_dir("/venv/sentry_sdk/hub.py", "sentry_sdk"));
+        assert!(!has_dir("/venv/sentry_sdk_extra/hub.py", "sentry_sdk"));
     }
 }

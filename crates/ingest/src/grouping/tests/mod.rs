@@ -132,3 +132,45 @@ fn dump_capture_groupings() {
         }
     }
 }
+
+/// Rough throughput over the real captures; run with
+/// `cargo test --release -p moth-ingest grouping_throughput -- --ignored --nocapture`.
+/// Prints numbers, asserts nothing: timing belongs to benchmarks.
+#[test]
+#[ignore]
+fn grouping_throughput() {
+    let events: Vec<Value> = event_capture_names().iter().map(|n| capture(n)).collect();
+    let rounds = 2_000;
+    let start = std::time::Instant::now();
+    let mut total = 0usize;
+    for _ in 0..rounds {
+        for ev in &events {
+            total += group_event(ev).hashes.len();
+        }
+    }
+    let elapsed = start.elapsed();
+    let n = rounds * events.len();
+    println!(
+        "{n} events in {elapsed:?}: {:.1} µs/event ({total} hashes)",
+        elapsed.as_secs_f64() * 1e6 / n as f64
+    );
+}
+#[test]
+#[ignore]
+fn per_capture_cost() {
+    // Warm up: compile the lazily built regexes once.
+    for name in event_capture_names() {
+        group_event(&capture(&name));
+    }
+    for name in event_capture_names() {
+        let ev = capture(&name);
+        let start = std::time::Instant::now();
+        for _ in 0..2000 {
+            std::hint::black_box(group_event(&ev));
+        }
+        println!(
+            "{:>8.1} µs  {name}",
+            start.elapsed().as_secs_f64() * 1e6 / 2000.0
+        );
+    }
+}
