@@ -116,6 +116,13 @@ static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
         .map(|(name, re)| format!("(?P<{name}>{re})"))
         .collect::<Vec<_>>()
         .join("|");
+    // ASCII word boundaries and digits: the data we replace is ASCII, and
+    // Unicode `\b` makes the regex engine abandon its fast DFA on any
+    // non-ASCII message (accents, emoji): ~4x slower.
+    let combined = combined
+        .replace(r"\b", r"(?-u:\b)")
+        .replace(r"\B", r"(?-u:\B)")
+        .replace(r"\d", "[0-9]");
     Regex::new(&combined).expect("parameterisation regex compiles")
 });
 
@@ -306,6 +313,16 @@ mod tests {
         assert_eq!(n("first\r\nsecond"), "first\nsecond");
         assert_eq!(n("only\n\n"), "only");
         assert_eq!(n(""), "");
+    }
+
+    #[test]
+    fn non_ascii_text_around_data() {
+        assert_eq!(
+            n("Échec de la commande 12345 pour alice@example.com à 12:30 — réessai=true 🚀"),
+            "Échec de la commande <int> pour <email> à <date> — réessai=<bool> 🚀"
+        );
+        // Non-ASCII digits are text, not numbers.
+        assert_eq!(n("٣ items"), "٣ items");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! tolerance for legacy shapes (top-level `message`, tags as an object).
 
 mod captures;
+mod probes;
 mod shapes;
 mod stability;
 
@@ -113,64 +114,4 @@ fn split_line(b: &[u8]) -> (&[u8], &[u8]) {
 /// Groups capture `name`.
 pub(super) fn group_capture(name: &str) -> Grouping {
     group_event(&capture(name))
-}
-
-/// Prints every capture's grouping; run with `--ignored --nocapture` when
-/// changing the algorithm to see what moved.
-#[test]
-#[ignore]
-fn dump_capture_groupings() {
-    for name in event_capture_names() {
-        let event = capture(&name);
-        let g = group_event(&event);
-        println!(
-            "== {name}\n   {:?} {:?}\n   title={:?}\n   culprit={:?} kind={:?}\n   metadata={}",
-            g.hashes, g.variant_names, g.title, g.culprit, g.kind, g.metadata
-        );
-        for (variant, inputs) in super::hash_inputs(&event) {
-            println!("   {variant}: {}", inputs.join(" | "));
-        }
-    }
-}
-
-/// Rough throughput over the real captures; run with
-/// `cargo test --release -p moth-ingest grouping_throughput -- --ignored --nocapture`.
-/// Prints numbers, asserts nothing: timing belongs to benchmarks.
-#[test]
-#[ignore]
-fn grouping_throughput() {
-    let events: Vec<Value> = event_capture_names().iter().map(|n| capture(n)).collect();
-    let rounds = 2_000;
-    let start = std::time::Instant::now();
-    let mut total = 0usize;
-    for _ in 0..rounds {
-        for ev in &events {
-            total += group_event(ev).hashes.len();
-        }
-    }
-    let elapsed = start.elapsed();
-    let n = rounds * events.len();
-    println!(
-        "{n} events in {elapsed:?}: {:.1} µs/event ({total} hashes)",
-        elapsed.as_secs_f64() * 1e6 / n as f64
-    );
-}
-#[test]
-#[ignore]
-fn per_capture_cost() {
-    // Warm up: compile the lazily built regexes once.
-    for name in event_capture_names() {
-        group_event(&capture(&name));
-    }
-    for name in event_capture_names() {
-        let ev = capture(&name);
-        let start = std::time::Instant::now();
-        for _ in 0..2000 {
-            std::hint::black_box(group_event(&ev));
-        }
-        println!(
-            "{:>8.1} µs  {name}",
-            start.elapsed().as_secs_f64() * 1e6 / 2000.0
-        );
-    }
 }
