@@ -20,9 +20,8 @@
 use serde_json::Value;
 
 use super::frame::RawFrame;
-use super::function::js_function;
-use super::path::{basename, strip_query, url_host};
 use super::platform::Platform;
+use super::rules::{is_app_by_default, is_machinery, is_third_party};
 
 /// Whether a frame is application code, for grouping's `app` variant and
 /// for picking the crash frame (titles, culprits).
@@ -61,6 +60,7 @@ pub(crate) fn classify(f: &RawFrame<'_>) -> Classification {
     }
 }
 
+<<<<<<< HEAD
 /// Rust crates of the Sentry SDK (an explicit list: an application crate may
 /// well be called `sentry_something`).
 const SENTRY_RUST_CRATES: &[&str] = &[
@@ -361,6 +361,8 @@ fn is_sentry_bundle(p: &str) -> bool {
         && (lower.ends_with(".js") || lower.ends_with(".mjs"))
 }
 
+=======
+>>>>>>> grouping
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -534,6 +536,7 @@ mod tests {
         let c = classify(&RawFrame::new(&frame, Platform::Native));
         assert!(c.groupable && c.in_app);
     }
+<<<<<<< HEAD
 
     #[test]
     fn directory_matching_is_by_component() {
@@ -547,4 +550,6 @@ mod tests {
         ));
         assert!(!in_package_dir("/x/node_modules/tslib-extra/a.js", "tslib"));
     }
+=======
+>>>>>>> grouping
 }
