@@ -124,12 +124,6 @@ impl<'a> RawFrame<'a> {
     /// function, line and column all equal. The string fields were read
     /// already; only the numbers need a lookup, and only when all match.
     pub(crate) fn same_location_as(&self, prev: &RawFrame<'_>) -> bool {
-<<<<<<< HEAD
-        const KEYS: [&str; 7] = [
-            "abs_path", "package", "module", "filename", "function", "lineno", "colno",
-        ];
-        KEYS.iter().all(|k| self.value.get(k) == prev.value.get(k))
-=======
         self.function == prev.function
             && self.abs_path == prev.abs_path
             && self.filename == prev.filename
@@ -138,7 +132,6 @@ impl<'a> RawFrame<'a> {
             && ["lineno", "colno"]
                 .iter()
                 .all(|k| self.value.get(k) == prev.value.get(k))
->>>>>>> grouping
     }
 }
 

@@ -31,19 +31,11 @@ const KINDS: &[&str] = &[
     "bool",
 ];
 
-<<<<<<< HEAD
-/// Top-level domains recognised for `<hostname>`. Short TLDs that are also
-/// common English words or file extensions (`in`, `it`, `me`, `py`, `js`...)
-/// are left out on purpose: `config.py` must stay as it is.
-const TLDS: &str =
-    "com|net|org|edu|gov|mil|int|io|co|ai|app|dev|cloud|info|biz|xyz|online|site|tech|store|\
-=======
 /// Top-level domains recognised for `<hostname>`. TLDs that are also
 /// common identifiers or words (`app`, `info`, `store`, `dev`, `in`, `it`,
 /// `py`, `js`...) are left out on purpose: `logger.info is not a function`
 /// and `config.py` must stay as they are.
 const TLDS: &str = "com|net|org|edu|gov|mil|io|co|ai|biz|xyz|\
->>>>>>> grouping
                     uk|de|fr|nl|es|ru|cn|jp|br|au|ca|ch|se|pl|eu|dk|fi|cz|pt|ie|nz|kr|tw|mx|ar|za|\
                     local|internal|lan|localdomain";
 
