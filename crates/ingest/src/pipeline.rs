@@ -117,7 +117,14 @@ async fn writer(db: Database, rx: Arc<Mutex<mpsc::Receiver<Job>>>, max_batch: us
 async fn write(db: &Database, batch: &mut Vec<Job>) {
     let (events, replies): (Vec<EventToStore>, Vec<_>) =
         batch.drain(..).map(|j| (j.event, j.reply)).unzip();
-    match store_with_retry(db, &events).await {
+    let started = std::time::Instant::now();
+    let result = store_with_retry(db, &events).await;
+    tracing::debug!(
+        events = events.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "wrote a batch"
+    );
+    match result {
         Ok(outcomes) => {
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 let _ = reply.send(Ok(outcome));
