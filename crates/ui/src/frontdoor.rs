@@ -4,7 +4,7 @@
 //! for page routes and the security headers on everything.
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -89,16 +89,9 @@ fn error_page(
             (report.status, report.message.clone()).into_response()
         }
     };
-    // Keep Retry-After and the like from the JSON answer.
-    for name in [header::RETRY_AFTER] {
-        if let Some(v) = json.headers().get(&name) {
-            response.headers_mut().insert(name, v.clone());
-        }
-    }
-    if report.status == StatusCode::METHOD_NOT_ALLOWED {
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    // Keep Retry-After from the JSON answer.
+    if let Some(v) = json.headers().get(header::RETRY_AFTER) {
+        response.headers_mut().insert(header::RETRY_AFTER, v.clone());
     }
     response
 }
