@@ -1,9 +1,15 @@
 //! Issues: groups of events that are one problem, and their triage state.
 
+pub mod actions;
 pub mod lifecycle;
+pub mod queries;
+pub mod search;
 pub mod status;
 
+pub use actions::StatusChange;
 pub use lifecycle::Transition;
+pub use queries::{IssueCursor, IssueListRequest, IssuePage, IssueSort, IssueSummary};
+pub use search::{IssueQuery, SearchError, StatusFilter};
 pub use status::{IssueStatus, MuteConditions};
 
 /// Severity levels as stored (`SMALLINT`), so that "worst seen" is a max.
