@@ -91,7 +91,9 @@ fn error_page(
     };
     // Keep Retry-After from the JSON answer.
     if let Some(v) = json.headers().get(header::RETRY_AFTER) {
-        response.headers_mut().insert(header::RETRY_AFTER, v.clone());
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, v.clone());
     }
     response
 }
