@@ -95,6 +95,10 @@ pub struct ServeArgs {
     /// Events waiting to be written; beyond it ingest answers 429.
     #[arg(long, env = "MOTH_QUEUE_CAPACITY", default_value_t = 4096)]
     pub queue_capacity: usize,
+    /// Behind a reverse proxy: take the client address (sign-in throttling,
+    /// audit log) from the last X-Forwarded-For entry instead of the peer.
+    #[arg(long, env = "MOTH_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,7 +15,6 @@ pub struct Config {
     /// Configured public URL; `None` → `http://<bound address>`.
     base_url: Option<String>,
     pub secret_key: Option<String>,
-    #[allow(dead_code)] // used by the JSON API paths
     pub org: String,
 }
 

@@ -14,6 +14,8 @@ use crate::config::Config;
 use crate::database::{OpenDatabase, Opener};
 
 pub async fn run(config: Config, args: ServeArgs) -> Result<()> {
+    // Sessions are random server-side secrets and need no signing key; the
+    // key is still made at first start so that it exists for what signs later.
     let _secret_key = config.load_secret_key()?;
     let addr = config.bind_addr()?;
     // Bind first: a port in use fails fast, before touching the database.
@@ -36,9 +38,14 @@ async fn serve(
 ) -> Result<()> {
     let db = opened.db.clone();
     let (ingest, ingest_workers) = moth_ingest::start(db.clone(), ingest_config(args));
+    let mut ui_config = moth_ui::UiConfig::new(&config.base_url(), &config.org);
+    ui_config.trust_forwarded_for = args.trust_forwarded_for;
+    let ui =
+        moth_ui::UiState::new(db.clone(), ui_config).context("cannot load the page templates")?;
     let app = Router::new()
         .merge(crate::health::router(db.clone()))
         .merge(ingest)
+        .merge(moth_ui::router(ui))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::DEBUG))
@@ -47,12 +54,13 @@ async fn serve(
 
     let local = listener.local_addr()?;
     tracing::info!(base_url = %config.base_url(), "Moth is listening on http://{local}");
-    match db.count_users().await {
-        Ok(0) => tracing::info!(
-            "no user exists yet: create the first admin with `moth user create --email you@example.com --admin`"
+    match moth_ui::setup::first_run_link(&db, &config.base_url()).await {
+        Ok(Some(link)) => tracing::info!(
+            "no user exists yet: open {link} to create the first admin (the link works once), \
+             or run `moth user create --email you@example.com --admin`"
         ),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "could not count users"),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "could not check for a first user"),
     }
 
     let served = axum::serve(

@@ -229,6 +229,23 @@ impl Drop for MothServer {
     }
 }
 
+/// The first-run setup link `moth serve` logs while no user exists (waits
+/// for it with a deadline).
+pub fn setup_link(server: &MothServer) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let logs = server.logs();
+        if let Some(rest) = logs.split("open ").find(|s| s.contains("/setup/")) {
+            return rest.split_whitespace().next().unwrap().to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no setup link in the log:\n{logs}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Polls `cond` until it holds or `timeout` passes.
 pub async fn eventually<F, Fut>(what: &str, timeout: Duration, mut cond: F)
 where

@@ -31,6 +31,33 @@ pub fn tools() -> PathBuf {
         .clone()
 }
 
+/// Like [`tools`], and makes sure Debian's Chromium is there for the
+/// browser tests (`scripts/sdk/install --browser`). Fails, never skips, when
+/// it cannot be installed.
+pub fn browser_tools() -> PathBuf {
+    static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let tools = std::env::var("MOTH_SDK_TOOLS")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| repo().join("target/sdk-tools"));
+            let status = Command::new(repo().join("scripts/sdk/install"))
+                .arg("--browser")
+                .env("MOTH_SDK_TOOLS", &tools)
+                .status()
+                .expect("run scripts/sdk/install --browser");
+            assert!(
+                status.success(),
+                "the browser tests need Chromium and the SDK tools, and `scripts/sdk/install --browser` failed \
+                 (exit {status}): as root run `apt-get install -y chromium chromium-driver`, \
+                 or set MOTH_CHROMIUM to a Chromium binary; details in {}/install.log",
+                tools.display()
+            );
+            tools
+        })
+        .clone()
+}
+
 fn run(program: PathBuf, script: &Path, dsn: &str) -> Output {
     let out = Command::new(program)
         .arg(script)

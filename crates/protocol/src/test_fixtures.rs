@@ -28,10 +28,6 @@ impl Capture {
         )
     }
 
-    /// Whether the body on file differs in size from what was recorded
-    /// (`decoded_length`): the captures had paths shortened after
-    /// recording, which left the items' declared `length`s stale.
-
     /// When the recording server received the request.
     pub fn received_at(&self) -> chrono::DateTime<chrono::Utc> {
         let s = self.meta["received_at"].as_str().expect("received_at");

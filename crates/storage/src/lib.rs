@@ -3,6 +3,7 @@
 //! embedded PostgreSQL manager. Nothing here knows about HTTP, and no
 //! `sqlx::Error` escapes: callers see [`StorageError`].
 
+pub mod audit;
 pub mod database;
 pub mod drops;
 pub mod embedded;
@@ -10,8 +11,12 @@ pub mod error;
 pub mod events;
 pub mod feedback;
 pub mod issues;
+pub mod login_attempts;
+pub mod membership;
 pub mod password;
 pub mod projects;
+pub mod sessions;
+pub mod setup_tokens;
 pub mod tokens;
 pub mod users;
 pub mod write;

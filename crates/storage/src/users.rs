@@ -88,6 +88,96 @@ impl Database {
     }
 }
 
+impl Database {
+    /// Every user, by email.
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY lower(email)"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Users with these ids; [`StorageError::NotFound`] unless every id is one.
+    pub async fn users_by_ids(&self, ids: &[i64]) -> Result<Vec<User>> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let users: Vec<User> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = ANY($1) ORDER BY lower(email)"
+        ))
+        .bind(&ids)
+        .fetch_all(self.pool())
+        .await?;
+        if users.len() != ids.len() {
+            return Err(StorageError::NotFound);
+        }
+        Ok(users)
+    }
+
+    /// Removes a user with their sessions, tokens and memberships (cascade).
+    pub async fn delete_user(&self, id: i64) -> Result<User> {
+        Ok(sqlx::query_as(&format!(
+            "DELETE FROM users WHERE id = $1 RETURNING {USER_COLUMNS}"
+        ))
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// Makes a user admin or not. Taking the role from the last admin is
+    /// refused ([`StorageError::Conflict`]) so that Moth always has one.
+    pub async fn set_user_admin(&self, id: i64, is_admin: bool) -> Result<User> {
+        let mut tx = self.pool().begin().await?;
+        // Serialises role changes, so two admins demoting each other at
+        // once cannot leave none.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('moth.users.admins'))")
+            .execute(&mut *tx)
+            .await?;
+        let other_admins: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM users WHERE is_admin AND id <> $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if !is_admin && other_admins == 0 {
+            return Err(StorageError::Conflict(
+                "this is the only admin; make someone else admin first".into(),
+            ));
+        }
+        let user = sqlx::query_as(&format!(
+            "UPDATE users SET is_admin = $2 WHERE id = $1 RETURNING {USER_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(is_admin)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Replaces a user's password hash.
+    pub async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(id)
+            .bind(password_hash)
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Notes a successful sign-in.
+    pub async fn record_sign_in(&self, id: i64) -> Result<()> {
+        sqlx::query("UPDATE users SET last_login_at = now() WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

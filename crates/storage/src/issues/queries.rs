@@ -431,7 +431,9 @@ impl Database {
         .bind(issue_id)
         .fetch_all(self.pool())
         .await?;
-        let tops: Vec<(String, String, i64, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+        // (key, value, times seen, first seen, last seen)
+        type TopValue = (String, String, i64, DateTime<Utc>, DateTime<Utc>);
+        let tops: Vec<TopValue> = sqlx::query_as(
             "SELECT key, value, times_seen, first_seen, last_seen FROM ( \
                SELECT key, value, times_seen, first_seen, last_seen, \
                       row_number() OVER (PARTITION BY key ORDER BY times_seen DESC, value) AS rank \

@@ -1,0 +1,78 @@
+//! The HTML pages and their forms.
+
+mod account;
+mod admin_audit;
+mod admin_users;
+mod login;
+mod passwords;
+mod projects;
+mod setup;
+
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+
+use crate::UiState;
+
+pub(crate) fn routes() -> Router<UiState> {
+    Router::new()
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/setup/{token}", get(setup::form).post(setup::submit))
+        .route("/", get(projects::index))
+        .route("/projects", post(projects::create))
+        .route("/projects/{slug}/issues", get(projects::issues))
+        .route("/projects/{slug}/settings", get(projects::settings))
+        .route("/projects/{slug}/members", post(projects::set_members))
+        .route("/account", get(account::page))
+        .route("/account/password", post(account::change_password))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/revoke", post(account::revoke_tokens))
+        .route(
+            "/admin/users",
+            get(admin_users::list).post(admin_users::add),
+        )
+        .route("/admin/users/{id}/remove", post(admin_users::remove))
+        .route("/admin/users/{id}/role", post(admin_users::set_role))
+        .route(
+            "/admin/users/{id}/password",
+            post(admin_users::reset_password),
+        )
+        .route("/admin/audit", get(admin_audit::list))
+}
+
+/// A time as pages show it.
+pub(crate) fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// Where to go after signing in: only a path on this site (no
+/// `//evil.example`, no scheme), else `/`.
+pub(crate) fn local_path(next: &str) -> &str {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control());
+    if ok {
+        next
+    } else {
+        "/"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_local_redirects() {
+        assert_eq!(
+            local_path("/projects/a/issues?x=1"),
+            "/projects/a/issues?x=1"
+        );
+        assert_eq!(local_path("//evil.example/"), "/");
+        assert_eq!(local_path("https://evil.example/"), "/");
+        assert_eq!(local_path("/\\evil.example"), "/");
+        assert_eq!(local_path(""), "/");
+    }
+}

@@ -1,0 +1,164 @@
+//! The projects page, a project's (placeholder) issues page and its
+//! settings with the DSN and, for admins, its members.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use moth_protocol::dsn::Dsn;
+use moth_storage::membership::ProjectRef;
+use moth_storage::projects::Project;
+use serde_json::json;
+
+use crate::access;
+use crate::audit::{Audit, AuditAction};
+use crate::forms::FormFields;
+use crate::{AdminUser, ClientAddr, CurrentUser, UiError, UiState};
+
+fn project_view(p: &Project) -> minijinja::Value {
+    context! { id => p.id, slug => &p.slug, name => &p.name, platform => &p.platform }
+}
+
+/// `GET /`: the projects the user may see.
+pub(crate) async fn index(
+    State(state): State<UiState>,
+    user: CurrentUser,
+) -> Result<Response, UiError> {
+    render_index(&state, &user, None, StatusCode::OK).await
+}
+
+async fn render_index(
+    state: &UiState,
+    user: &CurrentUser,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, UiError> {
+    let projects = access::visible_projects(state.db(), user).await?;
+    let projects: Vec<_> = projects.iter().map(project_view).collect();
+    let page = state.page(Some(user), "projects.html", context! { projects, error })?;
+    Ok((status, page).into_response())
+}
+
+/// `POST /projects` (`name`, `platform`): admins create a project.
+pub(crate) async fn create(
+    State(state): State<UiState>,
+    AdminUser(user): AdminUser,
+    ClientAddr(addr): ClientAddr,
+    form: FormFields,
+) -> Result<Response, UiError> {
+    let platform = Some(form.text("platform")).filter(|p| !p.is_empty());
+    let (project, _) = match state.db().create_project(form.text("name"), platform).await {
+        Ok(created) => created,
+        Err(
+            e @ (moth_storage::StorageError::Conflict(_) | moth_storage::StorageError::Invalid(_)),
+        ) => {
+            return render_index(&state, &user, Some(e.to_string()), StatusCode::BAD_REQUEST).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Audit::new(AuditAction::ProjectCreated)
+        .actor(Some(user.id), &user.email)
+        .project(project.id)
+        .details(json!({ "slug": project.slug }))
+        .from_addr(&addr)
+        .write(state.db())
+        .await;
+    Ok(Redirect::to(&format!("/projects/{}/settings", project.slug)).into_response())
+}
+
+/// `GET /projects/{slug}/issues`: the project's header; the issue list
+/// itself is the triage pages' work.
+pub(crate) async fn issues(
+    State(state): State<UiState>,
+    user: CurrentUser,
+    Path(slug): Path<String>,
+) -> Result<Response, UiError> {
+    let project = access::require_project(state.db(), &user, ProjectRef::Slug(&slug)).await?;
+    let page = state.page(
+        Some(&user),
+        "project_issues.html",
+        context! { project => project_view(&project) },
+    )?;
+    Ok(page.into_response())
+}
+
+/// `GET /projects/{slug}/settings`: DSNs, and the members form for admins.
+pub(crate) async fn settings(
+    State(state): State<UiState>,
+    user: CurrentUser,
+    Path(slug): Path<String>,
+) -> Result<Response, UiError> {
+    let db = state.db();
+    let project = access::require_project(db, &user, ProjectRef::Slug(&slug)).await?;
+    let base_url = &state.config().base_url;
+    let keys: Vec<_> = db
+        .project_keys(project.id)
+        .await?
+        .into_iter()
+        .map(|k| {
+            let dsn = Dsn::for_project(base_url, &k.public_key, project.id as u64)
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            context! { label => k.label, dsn, is_active => k.is_active }
+        })
+        .collect();
+    let members = db.project_members(project.id).await?;
+    let member_ids: Vec<i64> = members.iter().map(|u| u.id).collect();
+    let users = if user.is_admin {
+        db.list_users()
+            .await?
+            .iter()
+            .map(|u| context! { id => u.id, email => &u.email, is_admin => u.is_admin, member => member_ids.contains(&u.id) })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let members: Vec<_> = members
+        .iter()
+        .map(|u| context! { email => &u.email })
+        .collect();
+    let page = state.page(
+        Some(&user),
+        "project_settings.html",
+        context! { project => project_view(&project), keys, members, users },
+    )?;
+    Ok(page.into_response())
+}
+
+/// `POST /projects/{slug}/members` (`user_id`, repeated): admins set the
+/// project's members to exactly these users; an unknown id changes nothing
+/// and answers 404.
+pub(crate) async fn set_members(
+    State(state): State<UiState>,
+    AdminUser(user): AdminUser,
+    ClientAddr(addr): ClientAddr,
+    Path(slug): Path<String>,
+    form: FormFields,
+) -> Result<Response, UiError> {
+    let db = state.db();
+    let project = access::require_project(db, &user, ProjectRef::Slug(&slug)).await?;
+    let ids = form.ids("user_id")?;
+    let change = db.set_project_members(project.id, &ids).await?;
+    let touched: Vec<i64> = change
+        .added
+        .iter()
+        .chain(&change.removed)
+        .copied()
+        .collect();
+    let users = db.users_by_ids(&touched).await?;
+    for u in &users {
+        let action = if change.added.contains(&u.id) {
+            AuditAction::MemberAdded
+        } else {
+            AuditAction::MemberRemoved
+        };
+        Audit::new(action)
+            .actor(Some(user.id), &user.email)
+            .target(Some(u.id), &u.email)
+            .project(project.id)
+            .from_addr(&addr)
+            .write(db)
+            .await;
+    }
+    Ok(Redirect::to(&format!("/projects/{}/settings", project.slug)).into_response())
+}
