@@ -9,6 +9,7 @@
 
 mod captures;
 mod probes;
+mod scenarios;
 mod shapes;
 mod stability;
 
