@@ -192,8 +192,14 @@ fn filter_groups(
     if top.is_empty() {
         return None;
     }
-    // Deterministic order, then one of each distinct exception.
-    top.sort_by(|&a, &b| str_field(excs[b], "type").cmp(&str_field(excs[a], "type")));
+    // One order whatever the list order (a `TaskGroup` lists its errors in
+    // completion order): by type, descending as Sentry does, then by hash
+    // inputs, so the same errors always hash alike. Then one of each.
+    top.sort_by(|&a, &b| {
+        str_field(excs[b], "type")
+            .cmp(&str_field(excs[a], "type"))
+            .then_with(|| token_order(&per[a].system, &per[b].system))
+    });
     let mut distinct: Vec<usize> = Vec::new();
     for i in top {
         if !distinct.iter().any(|&d| per[d] == per[i]) {
@@ -217,14 +223,21 @@ fn filter_groups(
         chain.sort_unstable();
         Some((chain, Some(head)))
     } else {
-        // Several different errors: each once, plus the group itself.
+        // Several different errors: each once in the order above (not list
+        // order), plus the group itself last.
         let mut selected = distinct;
         if !selected.contains(&root) {
             selected.push(root);
         }
-        selected.sort_unstable();
         Some((selected, None))
     }
+}
+
+fn token_order(a: &[Token<'_>], b: &[Token<'_>]) -> std::cmp::Ordering {
+    fn key<'t>(t: &'t Token<'_>) -> (&'static str, &'t str) {
+        (t.kind, &t.value)
+    }
+    a.iter().map(key).cmp(b.iter().map(key))
 }
 
 /// React's "was able to recover" wrapper: the cause is the real error.
@@ -340,6 +353,31 @@ mod tests {
         assert_eq!(
             types,
             ["type=ValueError", "type=KeyError", "type=ExceptionGroup"]
+        );
+    }
+
+    #[test]
+    fn distinct_errors_hash_alike_in_any_list_order() {
+        let values = [
+            exc(1, Some(0), "KeyError", false, "b"),
+            exc(2, Some(0), "ValueError", false, "a"),
+            exc(3, Some(0), "ValueError", false, "c"),
+            exc(0, None, "ExceptionGroup", true, "main"),
+        ];
+        let refs: Vec<&Value> = values.iter().collect();
+        let reordered = [&values[2], &values[0], &values[1], &values[3]];
+        let (x, y) = (
+            chain(&refs, Platform::Python),
+            chain(&reordered, Platform::Python),
+        );
+        assert_eq!(described(&x.system), described(&y.system));
+        let functions: Vec<String> = described(&x.system)
+            .into_iter()
+            .filter(|s| s.starts_with("function="))
+            .collect();
+        assert_eq!(
+            functions,
+            ["function=a", "function=c", "function=b", "function=main"]
         );
     }
 

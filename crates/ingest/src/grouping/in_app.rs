@@ -182,6 +182,12 @@ mod tests {
                 false,
             ),
             (
+                json!({"function": "__rustc::rust_begin_unwind", "in_app": true,
+                       "abs_path": "/rustc/5980/library/std/src/panicking.rs"}),
+                "native",
+                false,
+            ),
+            (
                 json!({"function": "__libc_start_main_impl", "abs_path": "./csu/../csu/libc-start.c", "in_app": true}),
                 "native",
                 false,
@@ -227,6 +233,9 @@ mod tests {
     #[test]
     fn machinery_never_groups() {
         let frame = json!({"function": "sentry_panic::panic_handler", "in_app": true});
+        let c = classify(&RawFrame::new(&frame, Platform::Native));
+        assert!(!c.groupable);
+        let frame = json!({"function": "__rustc::rust_begin_unwind", "in_app": true});
         let c = classify(&RawFrame::new(&frame, Platform::Native));
         assert!(!c.groupable);
         let frame = json!({"function": "sentry_capture::main", "in_app": true});

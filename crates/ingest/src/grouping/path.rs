@@ -25,6 +25,11 @@ static HEX_HASH: LazyLock<Regex> =
 /// Vite/Rollup base64url hashes (`index-BwKZdxC1.js`).
 static B64_HASH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"-([A-Za-z0-9_-]{8})\.").expect("valid regex"));
+/// esbuild's base32 hashes (`app.PSGOEEY4.min.js`, `chunk-5XQ2KJ7B.js`):
+/// eight characters of `A-Z2-7`, upper case. Not every hash has a digit
+/// (about one in five has none), so none is required.
+static B32_HASH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[.-]([A-Z2-7]{8})\.").expect("valid regex"));
 /// JVM generated-class suffixes that change between runs.
 static JAVA_GENERATED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -100,6 +105,9 @@ fn strip_build_ids(s: Cow<'_, str>, platform: Platform) -> Cow<'_, str> {
     let mut s = s;
     if platform.is_js() && s.contains('-') {
         s = replace_hash(s, &B64_HASH, is_b64_hash);
+    }
+    if platform.is_js() && s.bytes().any(|b| b.is_ascii_uppercase()) {
+        s = replace_hash(s, &B32_HASH, |_| true);
     }
     if !has_digit {
         return s;
@@ -260,6 +268,10 @@ mod tests {
             ("jquery-3.6.0.min.js", JavaScript, "jquery.min.js"),
             ("index-BwKZdxC1.js", JavaScript, "index.js"),
             ("index-DZ0t6f3r.js", JavaScript, "index.js"),
+            ("app.PSGOEEY4.min.js", JavaScript, "app.min.js"),
+            ("app.KQXWBMZA.min.js", JavaScript, "app.min.js"),
+            ("chunk-5XQ2KJ7B.js", JavaScript, "chunk.js"),
+            ("App.Settings.js", JavaScript, "app.settings.js"),
             ("_app-3a4b5c6d7e8f.js", JavaScript, "_app.js"),
             ("vendors.a1b2c3d.e4f5a6b.js", JavaScript, "vendors.js"),
             ("node_scenarios.js", Node, "node_scenarios.js"),
@@ -346,6 +358,10 @@ mod tests {
                 Some("assets/index"),
             ),
             ("https://cdn.x.io/3f2a9c1b7/app.min.js", Some("app")),
+            (
+                "http://127.0.0.1:8766/js/app.PSGOEEY4.min.js",
+                Some("js/app"),
+            ),
             (
                 "https://cdn.jsdelivr.net/npm/lodash@4.17.21/lodash.min.js",
                 Some("npm/lodash/lodash"),

@@ -37,11 +37,29 @@ const RUST_MACHINERY_PREFIXES: &[&str] = &[
     "rust_begin_unwind",
     "rust_panic",
     "__rust_",
+    // Runtime symbols rustc (1.89+) defines in its own namespace:
+    // `__rustc::rust_begin_unwind`, `__rustc::__rust_alloc`...
+    "__rustc::",
     "std::sys::backtrace::",
     "std::sys_common::backtrace::",
     "std::backtrace::",
     "std::backtrace_rs::",
     "backtrace::",
+];
+
+/// Where a Rust panic starts: the first frame of the panic runtime on the
+/// way from the panicking code to the panic hook (`core::panicking::
+/// panic_fmt`, `panic_bounds_check`, `std::panicking::begin_panic`,
+/// `rust_begin_unwind`). Not `std::panicking::catch_unwind` (formerly
+/// `try`), which sits at the bottom of every thread's stack.
+const RUST_PANIC_ENTRY_PREFIXES: &[&str] = &[
+    "core::panicking::",
+    "std::panicking::begin_panic",
+    "std::panicking::panic_handler",
+    "std::panicking::panic_with_hook",
+    "std::panicking::rust_panic_with_hook",
+    "rust_begin_unwind",
+    "__rustc::rust_begin_unwind",
 ];
 
 /// Process and thread entry trampolines: the same in every stack, and they
@@ -133,6 +151,21 @@ pub(super) fn is_machinery(f: &RawFrame<'_>) -> bool {
         Platform::Ruby => path.is_some_and(|p| p.contains("/gems/sentry-")),
         Platform::Other => false,
     }
+}
+
+/// Whether `f` is where a Rust panic enters the panic runtime. Every frame
+/// after it (towards the top of the stack) is panic handling: the hook
+/// dispatch (`<Box<dyn Fn(&PanicHookInfo)> as Fn>::call`), the SDK's and
+/// the application's panic hooks, backtrace capture. They depend on which
+/// hooks are installed, not on the bug, so they never group (Sentry's
+/// `^-group` on the panic entry points).
+pub(super) fn is_rust_panic_entry(f: &RawFrame<'_>) -> bool {
+    f.platform == Platform::Native
+        && f.function.is_some_and(|func| {
+            RUST_PANIC_ENTRY_PREFIXES
+                .iter()
+                .any(|p| func.starts_with(p))
+        })
 }
 
 /// Directories that hold code the application did not write.

@@ -9,6 +9,7 @@ use super::hash::Token;
 use super::in_app::classify;
 use super::path::has_url_origin;
 use super::platform::Platform;
+use super::rules::is_rust_panic_entry;
 
 /// The contributing frames of one stack trace, oldest first.
 #[derive(Debug, Default)]
@@ -23,13 +24,17 @@ impl<'a> Stack<'a> {
         let mut keys = Vec::with_capacity(frames.len());
         let mut prev: Option<RawFrame<'a>> = None;
         let mut only: Option<RawFrame<'a>> = None;
+        // Set at the frame where a Rust panic enters the panic runtime:
+        // from there on up it is panic handling, which never groups.
+        let mut panicking = false;
         for value in frames.iter().filter(|v| v.is_object()) {
             let raw = RawFrame::new(value, platform);
             // Recursion: a frame repeating the previous location adds
             // nothing but depth, which varies with input size.
             let repeated = prev.as_ref().is_some_and(|p| raw.same_location_as(p));
+            panicking = panicking || is_rust_panic_entry(&raw);
             let class = classify(&raw);
-            if !repeated && class.groupable {
+            if !repeated && class.groupable && !panicking {
                 if let Some(key) = frame_key(&raw, class.in_app) {
                     keys.push(key);
                 }
@@ -102,22 +107,39 @@ pub(crate) fn selected_thread(event: &Value) -> Option<&Value> {
         .or_else(|| (threads.len() == 1).then(|| &threads[0]))
 }
 
+/// Index of the frame where a Rust panic enters the panic runtime (see
+/// [`is_rust_panic_entry`]); `frames.len()` when there is none.
+fn panic_entry(frames: &[Value], platform: Platform) -> usize {
+    frames
+        .iter()
+        .position(|v| v.is_object() && is_rust_panic_entry(&RawFrame::new(v, platform)))
+        .unwrap_or(frames.len())
+}
+
 /// The crash frame among `frames` that pass `accept`: the last in-app
-/// frame, else the last frame that is not SDK/runtime machinery, else the
-/// last frame.
+/// frame, else the last frame that is not SDK/runtime machinery (nor Rust
+/// panic handling), else the last frame.
 pub(crate) fn crash_frame<'a>(
     frames: &'a [Value],
     platform: Platform,
     accept: impl Fn(&RawFrame<'a>) -> bool,
 ) -> Option<RawFrame<'a>> {
+    let panic_entry = panic_entry(frames, platform);
     let mut fallback: Option<RawFrame<'a>> = None;
     let mut last: Option<RawFrame<'a>> = None;
-    for value in frames.iter().rev().filter(|v| v.is_object()) {
+    for (i, value) in frames.iter().enumerate().rev() {
+        if !value.is_object() {
+            continue;
+        }
         let raw = RawFrame::new(value, platform);
         if !accept(&raw) {
             continue;
         }
-        let class = classify(&raw);
+        let mut class = classify(&raw);
+        if i >= panic_entry {
+            class.in_app = false;
+            class.groupable = false;
+        }
         if class.in_app {
             return Some(raw);
         }
@@ -186,6 +208,42 @@ mod tests {
         assert_eq!(selected_thread(&ev).unwrap()["id"], 7);
         let ev = json!({"threads": {"values": [{"id": 1}, {"id": 2}]}});
         assert!(selected_thread(&ev).is_none());
+    }
+
+    #[test]
+    fn rust_panic_handling_never_groups() {
+        // Thread entry through `catch_unwind` (not a panic), the app, then
+        // the panic runtime, hook dispatch and an in-app panic hook.
+        let st = json!({"frames": [
+            {"function": "std::panic::catch_unwind::<F, i32>", "in_app": false},
+            {"function": "std::panicking::catch_unwind::<i32, F>", "in_app": false},
+            {"function": "app::main", "in_app": true},
+            {"function": "app::work", "in_app": true},
+            {"function": "core::panicking::panic_fmt", "in_app": false},
+            {"function": "<alloc::boxed::Box<dyn Fn(&PanicHookInfo)> as Fn>::call", "in_app": false},
+            {"function": "app::install_hook::{{closure}}", "in_app": true},
+        ]});
+        let functions = |app_only| {
+            tokens(&st, Platform::Native, app_only)
+                .into_iter()
+                .filter(|t| t.starts_with("function="))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            functions(true),
+            ["function=app::main", "function=app::work"]
+        );
+        assert_eq!(
+            functions(false),
+            [
+                "function=std::panic::catch_unwind",
+                "function=app::main",
+                "function=app::work"
+            ]
+        );
+        let frames = st["frames"].as_array().unwrap();
+        let f = crash_frame(frames, Platform::Native, |_| true).unwrap();
+        assert_eq!(f.function, Some("app::work"));
     }
 
     #[test]

@@ -36,9 +36,14 @@ const TYPEERROR_UPPER: &str =
     "TypeError: Cannot read properties of undefined (reading 'toUpperCase')";
 const ZERO_DIV: &str = "ZeroDivisionError: float division by zero";
 
+// Python scenarios run outside the SDK's project root, so the SDK sent no
+// `in_app` for their frames: not in-app (Sentry's default for a silent
+// client), the `app` view contributes nothing and only `system` remains.
+// Same hash as with `in_app: true` marks, which would name it `app` (see
+// the stability cases).
 const EXPECTED: &[Expect] = &[
     e(
-        "browser-a-uncaught-typeerror.01.event",
+        "browser-a-uncaught-typeerror.02.event",
         TYPEERROR_VALUE,
         "readSetting(js/scenarios)",
         Err,
@@ -51,16 +56,17 @@ const EXPECTED: &[Expect] = &[
         Err,
         &["app"],
     ),
-    // captureMessage with attachStacktrace: a message, located by its stack.
+    // captureMessage with attachStacktrace: a message, located by its stack
+    // (the top frame is the SDK bundle's, machinery).
     e(
         "browser-d-message.02.event",
         "Checkout page rendered without prices",
-        "?(js/scenarios)",
+        "browser-d-message(js/scenarios)",
         Msg,
         &["app"],
     ),
     e(
-        "browser-f-tracing-fetch.05.event",
+        "browser-f-tracing-fetch.04.event",
         "after traced fetch",
         "/index.html",
         Msg,
@@ -69,7 +75,7 @@ const EXPECTED: &[Expect] = &[
     e(
         "browser-g-client-report.02.event",
         "kept #3",
-        "?(js/scenarios)",
+        "browser-g-client-report(js/scenarios)",
         Msg,
         &["app"],
     ),
@@ -80,46 +86,65 @@ const EXPECTED: &[Expect] = &[
         Err,
         &["app"],
     ),
+    // `js/app.PSGOEEY4.min.js`: the module drops esbuild's content hash.
+    e(
+        "browser-i-minified.02.event",
+        "TypeError: Cannot read properties of undefined (reading 'symbol')",
+        "e(js/app)",
+        Err,
+        &["app"],
+    ),
     e("cli-a-send-event.01.event", "hello", "", Msg, &["default"]),
     e(
         "node-a-typeerror-nested.01.event",
         TYPEERROR_UPPER,
-        "?(node_scenarios)",
+        "?(node-a-typeerror-nested)",
         Err,
         &["app", "system"],
     ),
+    // ES module top level: the SDK reports no function name (`?`).
     e(
         "node-b-message.01.event",
         "Payment provider latency high",
-        "main(node_scenarios)",
+        "?(node-b-message)",
         Msg,
         &["app", "system"],
     ),
     e(
         "node-d-context.02.event",
         "RangeError: quantity must be between 1 and 10",
-        "main(node_scenarios)",
+        "?(node-d-context)",
         Err,
         &["app", "system"],
     ),
+    // Only timer internals besides app frames: they never group, so the
+    // two views are the same.
     e(
         "node-f-uncaught.02.event",
         TYPEERROR_UPPER,
-        "?(node_scenarios)",
+        "?(node-f-uncaught)",
         Err,
         &["app"],
     ),
     e(
         "node-g-unhandled-rejection.02.event",
         "Error: unhandled: token refresh failed",
-        "Timeout._onTimeout(node_scenarios)",
+        "Timeout._onTimeout(node-g-unhandled-rejection)",
         Err,
         &["app"],
     ),
     e(
         "node-h-large-event.01.event",
         "Error: response too large",
-        "main(node_scenarios)",
+        "?(node-h-large-event)",
+        Err,
+        &["app", "system"],
+    ),
+    // Cause chain: titled by the last (outermost) error.
+    e(
+        "node-i-cause-chain.01.event",
+        "Error: dashboard could not be loaded",
+        "loadDashboard(node-i-cause-chain)",
         Err,
         &["app", "system"],
     ),
@@ -128,14 +153,14 @@ const EXPECTED: &[Expect] = &[
         ZERO_DIV,
         "__main__ in level6",
         Err,
-        &["app"],
+        &["system"],
     ),
     e(
         "python-b-chained.01.event",
         "RuntimeError: invalid configuration: port must be an integer",
         "__main__ in load_config",
         Err,
-        &["app"],
+        &["system"],
     ),
     e(
         "python-c-message-warning.01.event",
@@ -149,7 +174,7 @@ const EXPECTED: &[Expect] = &[
         "ValueError: coupon SPRING is expired",
         "__main__ in main",
         Err,
-        &["app"],
+        &["system"],
     ),
     e(
         "python-h-logging-error.01.event",
@@ -163,18 +188,62 @@ const EXPECTED: &[Expect] = &[
         ZERO_DIV,
         "__main__ in level6",
         Err,
-        &["app"],
+        &["system"],
     ),
     e(
         "python-m-session.01.event",
         ZERO_DIV,
         "__main__ in level6",
         Err,
-        &["app"],
+        &["system"],
     ),
     e(
         "python-n-client-report.01.event",
         "kept #3",
+        "",
+        Msg,
+        &["default"],
+    ),
+    // A ValueError and a KeyError in one ExceptionGroup: two distinct
+    // errors, so the group itself stays the main exception.
+    e(
+        "python-o-exception-group.01.event",
+        "ExceptionGroup: signup form is invalid",
+        "__main__ in validate_signup",
+        Err,
+        &["system"],
+    ),
+    e(
+        "python-p-same-line-different-messages.01.event",
+        "ValueError: order 1001: quantity must be positive, got 0",
+        "__main__ in check_quantity",
+        Err,
+        &["system"],
+    ),
+    e(
+        "python-p-same-line-different-messages.02.event",
+        "ValueError: order 1002: quantity must be positive, got -3",
+        "__main__ in check_quantity",
+        Err,
+        &["system"],
+    ),
+    e(
+        "python-q-message-ids.01.event",
+        "User 123 not found",
+        "",
+        Msg,
+        &["default"],
+    ),
+    e(
+        "python-q-message-ids.02.event",
+        "User 98765 not found",
+        "",
+        Msg,
+        &["default"],
+    ),
+    e(
+        "python-q-message-ids.03.event",
+        "User 6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b not found",
         "",
         Msg,
         &["default"],
@@ -192,6 +261,15 @@ const EXPECTED: &[Expect] = &[
         "rust-b-anyhow.01.event",
         "Error: reading settings from /nonexistent/settings.toml",
         "sentry_capture::load_settings",
+        Err,
+        &["app", "system"],
+    ),
+    // A panic: the frames above the panicking function are the panic
+    // runtime, the hook and the SDK, never the culprit.
+    e(
+        "rust-c-panic.01.event",
+        "panic: index out of bounds: the len is 3 but the index is 7",
+        "sentry_capture::pick_shard",
         Err,
         &["app", "system"],
     ),
@@ -239,18 +317,38 @@ fn metadata_shapes() {
     assert_eq!(
         g.metadata,
         json!({"type": "ZeroDivisionError", "value": "float division by zero",
-               "filename": "python_scenarios.py", "function": "level6"})
+               "filename": "python-a-zerodiv-deep.py", "function": "level6"})
     );
     let g = group_capture("rust-a-std-error.01.event");
     assert_eq!(
         g.metadata,
         json!({"type": "ConfigError", "value": "invalid worker count in /etc/app.toml"})
     );
-    let g = group_capture("browser-a-uncaught-typeerror.01.event");
+    let g = group_capture("browser-a-uncaught-typeerror.02.event");
     assert_eq!(g.metadata["function"], "readSetting");
     assert_eq!(
         g.metadata["filename"],
         "http://127.0.0.1:8766/js/scenarios.js"
+    );
+    // The metadata names the file as sent; only grouping drops the hash.
+    let g = group_capture("browser-i-minified.02.event");
+    assert_eq!(
+        g.metadata,
+        json!({"type": "TypeError", "value": "Cannot read properties of undefined (reading 'symbol')",
+               "filename": "http://127.0.0.1:8766/js/app.PSGOEEY4.min.js", "function": "e"})
+    );
+    let g = group_capture("rust-c-panic.01.event");
+    assert_eq!(
+        g.metadata,
+        json!({"type": "panic", "value": "index out of bounds: the len is 3 but the index is 7",
+               "filename": "main.rs", "function": "sentry_capture::pick_shard"})
+    );
+    let g = group_capture("node-i-cause-chain.01.event");
+    assert_eq!(
+        g.metadata,
+        json!({"type": "Error", "value": "dashboard could not be loaded",
+               "filename": "/work/wt-capture/scripts/sdk/scenarios/node/node-i-cause-chain.mjs",
+               "function": "loadDashboard"})
     );
     let g = group_capture("python-h-logging-error.01.event");
     assert_eq!(
@@ -261,19 +359,45 @@ fn metadata_shapes() {
     assert_eq!(IssueKind::Error.as_str(), "error");
 }
 
+/// Captures recorded to be one issue (see `scenarios.rs`); every other
+/// pair of captures is a different bug or message.
+const SAME_ISSUE: &[&[&str]] = &[
+    &[
+        "python-p-same-line-different-messages.01.event",
+        "python-p-same-line-different-messages.02.event",
+    ],
+    &[
+        "python-q-message-ids.01.event",
+        "python-q-message-ids.02.event",
+    ],
+];
+
 #[test]
 fn distinct_captures_are_distinct_issues() {
-    // Every capture is a different bug or message, or the same failing line
-    // reached from a different call site (the three ZeroDivisionErrors are
-    // called from three different lines of `main`; browser-a and -h reach
-    // `readSetting` from different callers), which Sentry splits too.
-    let mut seen: Vec<(String, &str)> = Vec::new();
-    for exp in EXPECTED {
-        let primary = group_capture(exp.name).hashes[0].clone();
-        if let Some((_, other)) = seen.iter().find(|(h, _)| *h == primary) {
-            panic!("{} shares its primary hash with {other}", exp.name);
+    // Every other capture is a different bug or message, or the same
+    // failing line reached from a different call site (the three
+    // ZeroDivisionErrors are called from three different lines of `main`;
+    // browser-a and -h reach `readSetting` from different callers), which
+    // Sentry splits too. An event joins the issue owning any of its hashes,
+    // so no hash at all may be shared.
+    let same = |a: &str, b: &str| {
+        SAME_ISSUE
+            .iter()
+            .any(|set| set.contains(&a) && set.contains(&b))
+    };
+    let groupings: Vec<_> = EXPECTED
+        .iter()
+        .map(|exp| (exp.name, group_capture(exp.name)))
+        .collect();
+    for (i, (a, ga)) in groupings.iter().enumerate() {
+        for (b, gb) in &groupings[i + 1..] {
+            let shared = ga.hashes.iter().any(|h| gb.hashes.contains(h));
+            if same(a, b) {
+                assert_eq!(ga.hashes, gb.hashes, "{a} and {b} are one issue");
+            } else {
+                assert!(!shared, "{a} shares a hash with {b}");
+            }
         }
-        seen.push((primary, exp.name));
     }
 }
 
@@ -291,7 +415,7 @@ fn messages_group_by_template_not_formatted_text() {
 
 #[test]
 fn minified_browser_frames_contribute_module_and_function_only() {
-    let inputs = hash_inputs(&capture("browser-a-uncaught-typeerror.01.event"));
+    let inputs = hash_inputs(&capture("browser-a-uncaught-typeerror.02.event"));
     let app = &inputs[0].1;
     assert!(
         app.iter()

@@ -8,7 +8,7 @@
 //! tolerance for legacy shapes (top-level `message`, tags as an object).
 
 mod captures;
-mod probes;
+mod scenarios;
 mod shapes;
 mod stability;
 
