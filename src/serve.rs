@@ -36,6 +36,12 @@ async fn serve(
 ) -> Result<()> {
     let db = opened.db.clone();
     let (ingest, ingest_workers) = moth_ingest::start(db.clone(), ingest_config(args));
+    // Beside ingest, never in its way: the worker only reads what ingest
+    // committed (the alert outbox) and sends from its own tasks.
+    let alerts_worker = moth_alerts::AlertsWorker::start(
+        db.clone(),
+        moth_alerts::AlertsConfig::new(&config.base_url()),
+    );
     let app = Router::new()
         .merge(crate::health::router(db.clone()))
         .merge(ingest)
@@ -65,6 +71,10 @@ async fn serve(
     // Every request has been answered; write what is still queued.
     tracing::info!("HTTP server stopped; draining the write queue");
     ingest_workers.shutdown().await;
+    // After the queue is written: its alerts are in the outbox, and what the
+    // worker does not send now is sent after the next start.
+    tracing::info!("stopping the alerts worker");
+    alerts_worker.shutdown().await;
     served
 }
 

@@ -1,9 +1,11 @@
 //! Issues: groups of events that are one problem, and their triage state.
 
 pub mod lifecycle;
+pub mod short_id;
 pub mod status;
 
 pub use lifecycle::Transition;
+pub use short_id::short_id;
 pub use status::{IssueStatus, MuteConditions};
 
 /// Severity levels as stored (`SMALLINT`), so that "worst seen" is a max.
