@@ -21,6 +21,9 @@ mod service;
 pub mod signature;
 mod worker;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 pub use config::{AlertsConfig, DeliveryConfig, RetryPolicy, WorkerConfig};
 pub use deliver::{body, deliver, headers};
 pub use error::AlertError;

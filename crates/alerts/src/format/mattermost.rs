@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::text::{code_span, fit, markdown, plain};
+use super::text::{code_span, fit, markdown, unmentioned};
 use super::{issue_facts, issue_label, FactValue, DIGEST_SHOWN};
 use crate::message::{headline, test_text, utc_text, Message, Subject};
 
@@ -20,10 +20,10 @@ pub(super) fn render(message: &Message) -> Value {
                 .map(|(title, value)| json!({"short": true, "title": title, "value": fact(value)}))
                 .collect();
             let mut attachment = json!({
-                "fallback": fit(&format!("{head}: {label}"), 300, plain),
+                "fallback": fit(&format!("{head}: {label}"), 300, unmentioned),
                 "color": level_color(issue.level),
                 "pretext": fit(&head, 300, markdown),
-                "title": fit(&label, 250, plain),
+                "title": fit(&label, 250, unmentioned),
                 "title_link": issue.url,
                 "fields": fields,
                 "footer": "Moth",
@@ -55,9 +55,9 @@ pub(super) fn render(message: &Message) -> Value {
             json!({
                 "username": "Moth",
                 "attachments": [{
-                    "fallback": fit(&head, 300, plain),
+                    "fallback": fit(&head, 300, unmentioned),
                     "color": level_color("error"),
-                    "title": fit(&head, 250, plain),
+                    "title": fit(&head, 250, unmentioned),
                     "title_link": digest.url,
                     "text": lines.join("\n"),
                     "footer": "Moth",
@@ -68,9 +68,9 @@ pub(super) fn render(message: &Message) -> Value {
         Subject::Test { destination_name } => json!({
             "username": "Moth",
             "attachments": [{
-                "fallback": fit(&head, 300, plain),
+                "fallback": fit(&head, 300, unmentioned),
                 "color": level_color("info"),
-                "title": fit(&head, 250, plain),
+                "title": fit(&head, 250, unmentioned),
                 "text": fit(&test_text(destination_name, &message.project.slug), 2000, markdown),
                 "footer": "Moth",
                 "ts": message.sent_at.timestamp(),

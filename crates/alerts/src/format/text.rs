@@ -59,6 +59,15 @@ pub(crate) fn plain(c: char, out: &mut String) {
     out.push(c);
 }
 
+/// Plain text that a chat may still scan for mentions (Mattermost titles
+/// and notification fallbacks): only `@` gets its word joiner.
+pub(crate) fn unmentioned(c: char, out: &mut String) {
+    out.push(c);
+    if c == '@' {
+        out.push('\u{2060}');
+    }
+}
+
 /// Slack mrkdwn: `&`, `<` and `>` are the only characters Slack asks to
 /// escape; escaping `<` is what keeps `<!channel>` or `<@U123>` in event
 /// data from pinging anyone. Backticks would end the code span the culprit
