@@ -50,9 +50,11 @@ CREATE TABLE alert_deliveries (
                     CHECK (state IN ('pending', 'sending', 'delivered', 'failed', 'digested', 'cancelled')),
     digest_id       BIGINT REFERENCES alert_deliveries (id) ON DELETE SET NULL,
     attempts        INT NOT NULL DEFAULT 0,
-    -- Pending: when it may be sent. Sending: when the claim lapses (the
-    -- process sending it died) and another worker may take it over.
+    -- Pending: when it may be sent. Sending: when the claim lapses and
+    -- another worker may take it over (sooner if its claimer is gone).
     next_attempt_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    -- Sending: the advisory-lock key of the worker that claimed it.
+    claimed_by      INT,
     last_attempt_at TIMESTAMPTZ,
     last_status     INT,
     last_error      TEXT,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use moth_storage::alerts::{AttemptOutcome, ClaimLimits, ClaimedDelivery};
+use moth_storage::alerts::{AttemptOutcome, ClaimLimits, ClaimedDelivery, WorkerLock};
 use moth_storage::Database;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
@@ -45,23 +45,14 @@ impl AlertsWorker {
 async fn run(db: Database, config: Arc<AlertsConfig>, mut stopped: watch::Receiver<bool>) {
     let w = &config.worker;
     let mut inflight: JoinSet<()> = JoinSet::new();
-    let mut last_threshold = None::<Instant>;
-    let mut last_prune = None::<Instant>;
+    let mut state = RoundState::default();
     let mut failing = false;
     loop {
         while inflight.try_join_next().is_some() {}
         if *stopped.borrow() {
             break;
         }
-        let busy = match round(
-            &db,
-            &config,
-            &mut inflight,
-            &mut last_threshold,
-            &mut last_prune,
-        )
-        .await
-        {
+        let busy = match round(&db, &config, &mut inflight, &mut state).await {
             Ok(busy) => {
                 if failing {
                     tracing::info!("alerts worker: the database is reachable again");
@@ -94,41 +85,77 @@ async fn run(db: Database, config: Arc<AlertsConfig>, mut stopped: watch::Receiv
     if tokio::time::timeout(deadline, drain).await.is_err() {
         inflight.abort_all();
     }
+    if let Some(lock) = state.lock.take() {
+        lock.release().await;
+    }
 }
+
+/// What the worker keeps between rounds.
+#[derive(Default)]
+struct RoundState {
+    /// This worker's identity; claims are made only while it is held.
+    lock: Option<WorkerLock>,
+    lock_checked: Option<Instant>,
+    last_threshold: Option<Instant>,
+    last_prune: Option<Instant>,
+}
+
+/// How often the worker's lock connection is checked.
+const LOCK_CHECK: Duration = Duration::from_secs(5);
 
 /// One pass; returns whether there may be more work right away.
 async fn round(
     db: &Database,
     config: &Arc<AlertsConfig>,
     inflight: &mut JoinSet<()>,
-    last_threshold: &mut Option<Instant>,
-    last_prune: &mut Option<Instant>,
+    state: &mut RoundState,
 ) -> moth_storage::Result<bool> {
     let w = &config.worker;
+    if let Some(lock) = &mut state.lock {
+        if state.lock_checked.is_none_or(|t| t.elapsed() >= LOCK_CHECK) {
+            if let Err(e) = lock.check().await {
+                // Its session may be gone, and with it the lock: others may
+                // take over what it claimed. Take a new identity.
+                state.lock = None;
+                return Err(e);
+            }
+            state.lock_checked = Some(Instant::now());
+        }
+    }
+    if state.lock.is_none() {
+        state.lock = Some(db.acquire_worker_lock().await?);
+        state.lock_checked = Some(Instant::now());
+    }
+
     let taken = db.dispatch_outbox(w.outbox_batch).await?;
     let mut busy = taken as i64 >= w.outbox_batch;
 
-    if last_threshold.is_none_or(|t| t.elapsed() >= w.threshold_interval) {
+    if state
+        .last_threshold
+        .is_none_or(|t| t.elapsed() >= w.threshold_interval)
+    {
         db.check_thresholds(Utc::now(), w.threshold_interval)
             .await?;
-        *last_threshold = Some(Instant::now());
+        state.last_threshold = Some(Instant::now());
     }
-    if last_prune.is_none_or(|t| t.elapsed() >= w.prune_interval) {
+    if state
+        .last_prune
+        .is_none_or(|t| t.elapsed() >= w.prune_interval)
+    {
         db.prune_alert_history(w.keep_days).await?;
-        *last_prune = Some(Instant::now());
+        state.last_prune = Some(Instant::now());
     }
 
     let free = w.concurrency.saturating_sub(inflight.len()) as i64;
-    if free > 0 {
-        let claimed = db
-            .claim_deliveries(ClaimLimits {
-                max: free,
-                lease: w.lease,
-                per_minute: w.per_minute,
-                digest_above: w.digest_above,
-                max_attempts: config.retry.max_attempts,
-            })
-            .await?;
+    if let (true, Some(lock)) = (free > 0, &state.lock) {
+        let limits = ClaimLimits {
+            max: free,
+            lease: w.lease,
+            per_minute: w.per_minute,
+            digest_above: w.digest_above,
+            max_attempts: config.retry.max_attempts,
+        };
+        let claimed = db.claim_deliveries(lock, limits).await?;
         busy |= claimed.len() as i64 >= free;
         for delivery in claimed {
             let db = db.clone();

@@ -8,6 +8,7 @@ use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use super::destinations::{DestinationRow, DESTINATION_COLUMNS};
+use super::liveness::{claimer_gone, WorkerLock};
 use super::{DeliveryTrigger, Destination};
 use crate::{Database, Result, StorageError};
 
@@ -163,17 +164,23 @@ impl Database {
     /// is locked while its rate limit is counted and a digest formed, so
     /// that concurrent workers (other processes too) never claim beyond the
     /// limit or digest the same issues twice. Claimed rows become `sending`
-    /// with their attempt counted; the caller must finish each with
-    /// [`Database::finish_delivery`].
-    pub async fn claim_deliveries(&self, limits: ClaimLimits) -> Result<Vec<ClaimedDelivery>> {
+    /// with their attempt counted and `worker` as their claimer; the caller
+    /// must finish each with [`Database::finish_delivery`]. Rows claimed by
+    /// a worker that is gone (or whose claim lapsed) are taken over.
+    pub async fn claim_deliveries(
+        &self,
+        worker: &WorkerLock,
+        limits: ClaimLimits,
+    ) -> Result<Vec<ClaimedDelivery>> {
         let mut tx = self.pool().begin().await?;
-        // A claim that lapsed on its last attempt: the worker died while
+        // An abandoned claim on the last attempt: the worker died while
         // sending it. Another try would exceed the bound.
-        sqlx::query(
-            "UPDATE alert_deliveries SET state = 'failed', \
+        sqlx::query(&format!(
+            "UPDATE alert_deliveries x SET state = 'failed', \
                last_error = 'gave up: the process sending it stopped during the last attempt' \
-             WHERE state = 'sending' AND next_attempt_at <= now() AND attempts >= $1",
-        )
+             WHERE {} AND attempts >= $1",
+            abandoned()
+        ))
         .bind(limits.max_attempts)
         .execute(&mut *tx)
         .await?;
@@ -181,9 +188,9 @@ impl Database {
         let destinations: Vec<DestinationRow> = sqlx::query_as(&format!(
             "SELECT {DESTINATION_COLUMNS} FROM alert_destinations d \
              WHERE d.enabled AND EXISTS ( \
-               SELECT 1 FROM alert_deliveries x WHERE x.destination_id = d.id \
-                 AND x.state IN ('pending', 'sending') AND x.next_attempt_at <= now()) \
-             ORDER BY d.id FOR NO KEY UPDATE SKIP LOCKED"
+               SELECT 1 FROM alert_deliveries x WHERE x.destination_id = d.id AND {}) \
+             ORDER BY d.id FOR NO KEY UPDATE SKIP LOCKED",
+            due()
         ))
         .fetch_all(&mut *tx)
         .await?;
@@ -200,7 +207,14 @@ impl Database {
                 continue;
             }
             form_digest(&mut tx, destination.id, limits.digest_above).await?;
-            let rows = claim_for(&mut tx, destination.id, room.min(budget), limits.lease).await?;
+            let rows = claim_for(
+                &mut tx,
+                destination.id,
+                room.min(budget),
+                limits.lease,
+                worker.key(),
+            )
+            .await?;
             sqlx::query(
                 "UPDATE alert_destinations SET rate_window_sent = rate_window_sent + $2 WHERE id = $1",
             )
@@ -279,6 +293,24 @@ impl Database {
     }
 }
 
+/// SQL condition on a delivery `x`: claimed, but its claim lapsed or its
+/// claimer is gone.
+fn abandoned() -> String {
+    format!(
+        "(x.state = 'sending' AND (x.next_attempt_at <= now() OR {}))",
+        claimer_gone()
+    )
+}
+
+/// SQL condition on a delivery `x`: to be sent now (first send, retry due,
+/// or taken over).
+fn due() -> String {
+    format!(
+        "((x.state = 'pending' AND x.next_attempt_at <= now()) OR {})",
+        abandoned()
+    )
+}
+
 /// Messages the destination may still send in its current minute (a fixed
 /// window, restarted when a minute has passed).
 async fn rate_budget(conn: &mut PgConnection, destination: i64, per_minute: i32) -> Result<i64> {
@@ -346,19 +378,21 @@ async fn claim_for(
     destination: i64,
     n: i64,
     lease: Duration,
+    worker: i32,
 ) -> Result<Vec<ClaimedRow>> {
-    Ok(sqlx::query_as(
-        "UPDATE alert_deliveries SET state = 'sending', attempts = attempts + 1, \
+    Ok(sqlx::query_as(&format!(
+        "UPDATE alert_deliveries SET state = 'sending', attempts = attempts + 1, claimed_by = $4, \
            last_attempt_at = now(), next_attempt_at = now() + make_interval(secs => $3) \
          WHERE id IN ( \
-           SELECT id FROM alert_deliveries \
-           WHERE destination_id = $1 AND state IN ('pending', 'sending') AND next_attempt_at <= now() \
+           SELECT id FROM alert_deliveries x WHERE destination_id = $1 AND {} \
            ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
          RETURNING id, attempts, trigger, issue_id, event_id, detail, created_at",
-    )
+        due()
+    ))
     .bind(destination)
     .bind(n)
     .bind(lease.as_secs_f64())
+    .bind(worker)
     .fetch_all(&mut *conn)
     .await?)
 }

@@ -13,10 +13,12 @@ mod context;
 mod deliveries;
 mod destinations;
 mod dispatch;
+mod liveness;
 
 pub use context::{AlertEvent, AlertIssue, DigestMembers};
 pub use deliveries::{AttemptOutcome, ClaimLimits, ClaimedDelivery, DeliveryRow, DeliveryState};
 pub use destinations::{Destination, DestinationFields, DestinationStatus, LastFailure};
+pub use liveness::WorkerLock;
 
 use std::fmt;
 use std::str::FromStr;
