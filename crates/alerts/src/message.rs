@@ -38,6 +38,9 @@ impl From<&Project> for ProjectInfo {
 }
 
 /// What the message is about.
+// One value per send, never stored in bulk: its size does not matter, and
+// boxing would only make constructing it clumsier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Subject {

@@ -2,7 +2,11 @@
 
 use std::io::Read;
 
-use crate::{Result, StorageError};
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::{Database, Result, StorageError};
 
 /// Compresses a normalised event (JSON bytes) for the `payload` column.
 /// zstd at a low level: several times smaller than the JSON at a small CPU
@@ -23,6 +27,164 @@ pub fn decompress_payload(data: &[u8], max: usize) -> Result<Vec<u8>> {
         ));
     }
     Ok(out)
+}
+
+/// Largest decompressed payload read back (events are capped at ingest).
+const MAX_PAYLOAD: usize = 64 << 20;
+
+/// A stored event's columns (the payload decoded on demand).
+#[derive(Debug, Clone, FromRow)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub project_id: i64,
+    pub event_id: Uuid,
+    pub issue_id: i64,
+    pub timestamp: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub level: i16,
+    pub platform: Option<String>,
+    pub release: Option<String>,
+    pub environment: Option<String>,
+    pub transaction: Option<String>,
+    pub user_ident: Option<String>,
+    pub title: String,
+    pub tags: serde_json::Value,
+    pub payload: Vec<u8>,
+}
+
+impl StoredEvent {
+    /// The normalised event JSON as ingest stored it.
+    pub fn data(&self) -> Result<serde_json::Value> {
+        let bytes = decompress_payload(&self.payload, MAX_PAYLOAD)?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| StorageError::Invalid(format!("stored event is not JSON: {e}")))
+    }
+
+    /// Tags as `(key, value)` pairs.
+    pub fn tag_pairs(&self) -> Vec<(String, String)> {
+        serde_json::from_value(self.tags.clone()).unwrap_or_default()
+    }
+
+    /// The event id as 32 hex characters.
+    pub fn event_id_hex(&self) -> String {
+        self.event_id.simple().to_string()
+    }
+}
+
+const EVENT_COLUMNS: &str =
+    "id, project_id, event_id, issue_id, timestamp, received_at, level, platform, release, \
+     environment, transaction, user_ident, title, tags, payload";
+
+/// Where an event sits among its issue's events (in arrival order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventNeighbours {
+    pub oldest: Option<Uuid>,
+    pub previous: Option<Uuid>,
+    pub next: Option<Uuid>,
+    pub latest: Option<Uuid>,
+}
+
+impl Database {
+    /// An event of a project by its event id.
+    pub async fn event_by_event_id(&self, project_id: i64, event_id: Uuid) -> Result<StoredEvent> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE project_id = $1 AND event_id = $2"
+        ))
+        .bind(project_id)
+        .bind(event_id)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// The newest (`latest`) or first (`!latest`) event of an issue.
+    pub async fn issue_edge_event(&self, issue_id: i64, latest: bool) -> Result<StoredEvent> {
+        let order = if latest { "DESC" } else { "ASC" };
+        Ok(sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE issue_id = $1 ORDER BY id {order} LIMIT 1"
+        ))
+        .bind(issue_id)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// A page of an issue's events, newest first, starting below `before_id`
+    /// (the `id` of the last event of the previous page).
+    pub async fn issue_events(
+        &self,
+        issue_id: i64,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE issue_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(issue_id)
+        .bind(before_id.unwrap_or(i64::MAX))
+        .bind(limit.clamp(1, 100))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Number of events stored for an issue.
+    pub async fn issue_event_count(&self, issue_id: i64) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT count(*) FROM events WHERE issue_id = $1")
+                .bind(issue_id)
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
+    /// Oldest, previous, next and latest event ids around `event` in its issue.
+    pub async fn event_neighbours(&self, event: &StoredEvent) -> Result<EventNeighbours> {
+        let row: (Option<Uuid>, Option<Uuid>, Option<Uuid>, Option<Uuid>) = sqlx::query_as(
+            "SELECT \
+               (SELECT event_id FROM events WHERE issue_id = $1 ORDER BY id ASC LIMIT 1), \
+               (SELECT event_id FROM events WHERE issue_id = $1 AND id < $2 ORDER BY id DESC LIMIT 1), \
+               (SELECT event_id FROM events WHERE issue_id = $1 AND id > $2 ORDER BY id ASC LIMIT 1), \
+               (SELECT event_id FROM events WHERE issue_id = $1 ORDER BY id DESC LIMIT 1)",
+        )
+        .bind(event.issue_id)
+        .bind(event.id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(EventNeighbours {
+            oldest: row.0,
+            previous: row.1,
+            next: row.2,
+            latest: row.3,
+        })
+    }
+
+    /// Attachments of an event: (id, filename, content type, size).
+    pub async fn event_attachments(
+        &self,
+        project_id: i64,
+        event_id: Uuid,
+    ) -> Result<Vec<(i64, String, Option<String>, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, filename, content_type, size FROM event_attachments WHERE project_id = $1 AND event_id = $2 ORDER BY id",
+        )
+        .bind(project_id)
+        .bind(event_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// User reports about an event.
+    pub async fn event_user_reports(
+        &self,
+        project_id: i64,
+        event_id: Uuid,
+    ) -> Result<Vec<(Option<String>, Option<String>, String, DateTime<Utc>)>> {
+        Ok(sqlx::query_as(
+            "SELECT name, email, comments, created_at FROM user_reports WHERE project_id = $1 AND event_id = $2 ORDER BY id",
+        )
+        .bind(project_id)
+        .bind(event_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
 }
 
 #[cfg(test)]

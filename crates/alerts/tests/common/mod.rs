@@ -10,7 +10,7 @@ use moth_alerts::{
     RetryPolicy, Threshold, Trigger, WorkerConfig,
 };
 use moth_storage::events::compress_payload;
-use moth_storage::issues::IssueStatus;
+use moth_storage::issues::StatusChange;
 use moth_storage::write::{EventToStore, StoreOutcome};
 use moth_storage::Database;
 use uuid::Uuid;
@@ -73,15 +73,13 @@ pub async fn store(db: &Database, events: &[EventToStore]) -> i64 {
     }
 }
 
+/// Resolves an issue the way a person does on its page.
 pub async fn resolve(db: &Database, issue: i64) {
-    let status = IssueStatus::Resolved;
-    sqlx::query("UPDATE issues SET status = $2, status_details = $3 WHERE id = $1")
-        .bind(issue)
-        .bind(status.coarse())
-        .bind(status.to_stored())
-        .execute(db.pool())
+    let changed = db
+        .set_issue_status(&[issue], &StatusChange::Resolve, None)
         .await
         .unwrap();
+    assert_eq!(changed, 1);
 }
 
 pub async fn add(

@@ -56,7 +56,7 @@ pub(crate) fn hashes(
     };
 
     let entries = resolve(view);
-    let has_default = entries.iter().any(|e| *e == Entry::Default);
+    let has_default = entries.contains(&Entry::Default);
     let has_custom = entries.iter().any(|e| matches!(e, Entry::Value(_)));
     if !has_custom {
         return defaults.into_iter().map(|(n, h)| (h, n)).unzip();

@@ -13,7 +13,6 @@ use super::function::{js_function, normalize_function};
 use super::hash::Token;
 use super::path::{derive_js_module, has_url_origin, normalize_filename, normalize_module};
 use super::platform::Platform;
-use super::str_field;
 
 /// Context lines longer than this are usually minified code or data.
 const MAX_CONTEXT_LINE: usize = 120;
@@ -37,24 +36,49 @@ pub(crate) struct RawFrame<'a> {
 
 impl<'a> RawFrame<'a> {
     pub(crate) fn new(value: &'a Value, event_platform: Platform) -> Self {
-        let platform = str_field(value, "platform").map_or(event_platform, Platform::parse);
-        let (first, second) = if platform == Platform::CSharp {
-            ("raw_function", "function")
-        } else {
-            ("function", "raw_function")
-        };
         let mut frame = RawFrame {
             value,
-            platform,
-            filename: str_field(value, "filename"),
-            abs_path: str_field(value, "abs_path"),
-            module: str_field(value, "module"),
-            function: str_field(value, first).or_else(|| str_field(value, second)),
-            package: str_field(value, "package"),
-            // Not trimmed here: its length limit applies to the raw line.
-            context_line: value.get("context_line").and_then(Value::as_str),
-            client_in_app: value.get("in_app").and_then(Value::as_bool),
+            platform: event_platform,
+            filename: None,
+            abs_path: None,
+            module: None,
+            function: None,
+            package: None,
+            context_line: None,
+            client_in_app: None,
         };
+        let Some(map) = value.as_object() else {
+            return frame;
+        };
+        // One pass over the frame's keys instead of a hashed lookup per
+        // field: this runs for every frame of every event.
+        let text = |v: &'a Value| v.as_str().map(str::trim).filter(|s| !s.is_empty());
+        let mut raw_function = None;
+        for (key, v) in map {
+            match key.as_str() {
+                "filename" => frame.filename = text(v),
+                "abs_path" => frame.abs_path = text(v),
+                "module" => frame.module = text(v),
+                "function" => frame.function = text(v),
+                "raw_function" => raw_function = text(v),
+                "package" => frame.package = text(v),
+                // Not trimmed: its length limit applies to the raw line.
+                "context_line" => frame.context_line = v.as_str(),
+                "in_app" => frame.client_in_app = v.as_bool(),
+                "platform" => {
+                    if let Some(p) = text(v) {
+                        frame.platform = Platform::parse(p);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // C#: `raw_function` first, `function` is often a pretty signature.
+        if frame.platform == Platform::CSharp {
+            frame.function = raw_function.or(frame.function);
+        } else {
+            frame.function = frame.function.or(raw_function);
+        }
         frame.split_location_function();
         frame
     }
@@ -96,12 +120,18 @@ impl<'a> RawFrame<'a> {
             .is_some_and(|s| !s.is_null())
     }
 
-    /// Same location as `prev` (recursion): the fields Sentry compares.
+    /// Same location as `prev` (recursion): path, package, module, file,
+    /// function, line and column all equal. The string fields were read
+    /// already; only the numbers need a lookup, and only when all match.
     pub(crate) fn same_location_as(&self, prev: &RawFrame<'_>) -> bool {
-        const KEYS: [&str; 7] = [
-            "abs_path", "package", "module", "filename", "function", "lineno", "colno",
-        ];
-        KEYS.iter().all(|k| self.value.get(k) == prev.value.get(k))
+        self.function == prev.function
+            && self.abs_path == prev.abs_path
+            && self.filename == prev.filename
+            && self.module == prev.module
+            && self.package == prev.package
+            && ["lineno", "colno"]
+                .iter()
+                .all(|k| self.value.get(k) == prev.value.get(k))
     }
 }
 

@@ -31,11 +31,11 @@ const KINDS: &[&str] = &[
     "bool",
 ];
 
-/// Top-level domains recognised for `<hostname>`. Short TLDs that are also
-/// common English words or file extensions (`in`, `it`, `me`, `py`, `js`...)
-/// are left out on purpose: `config.py` must stay as it is.
-const TLDS: &str =
-    "com|net|org|edu|gov|mil|int|io|co|ai|app|dev|cloud|info|biz|xyz|online|site|tech|store|\
+/// Top-level domains recognised for `<hostname>`. TLDs that are also
+/// common identifiers or words (`app`, `info`, `store`, `dev`, `in`, `it`,
+/// `py`, `js`...) are left out on purpose: `logger.info is not a function`
+/// and `config.py` must stay as they are.
+const TLDS: &str = "com|net|org|edu|gov|mil|io|co|ai|biz|xyz|\
                     uk|de|fr|nl|es|ru|cn|jp|br|au|ca|ch|se|pl|eu|dk|fi|cz|pt|ie|nz|kr|tw|mx|ar|za|\
                     local|internal|lan|localdomain";
 
@@ -116,6 +116,13 @@ static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
         .map(|(name, re)| format!("(?P<{name}>{re})"))
         .collect::<Vec<_>>()
         .join("|");
+    // ASCII word boundaries and digits: the data we replace is ASCII, and
+    // Unicode `\b` makes the regex engine abandon its fast DFA on any
+    // non-ASCII message (accents, emoji): ~4x slower.
+    let combined = combined
+        .replace(r"\b", r"(?-u:\b)")
+        .replace(r"\B", r"(?-u:\B)")
+        .replace(r"\d", "[0-9]");
     Regex::new(&combined).expect("parameterisation regex compiles")
 });
 
@@ -290,6 +297,7 @@ mod tests {
             "failed to load config.py and index.js",
             "utf8 decode error in sha256 module",
             "called `Result::unwrap()` on an `Err` value",
+            "logger.info is not a function; this.store.app undefined",
             "e2e run on a4 paper with b64 data",
             "the cafe was faced with a decade",
             "Failed to charge invoice %s for customer %s",
@@ -305,6 +313,16 @@ mod tests {
         assert_eq!(n("first\r\nsecond"), "first\nsecond");
         assert_eq!(n("only\n\n"), "only");
         assert_eq!(n(""), "");
+    }
+
+    #[test]
+    fn non_ascii_text_around_data() {
+        assert_eq!(
+            n("Échec de la commande 12345 pour alice@example.com à 12:30 — réessai=true 🚀"),
+            "Échec de la commande <int> pour <email> à <date> — réessai=<bool> 🚀"
+        );
+        // Non-ASCII digits are text, not numbers.
+        assert_eq!(n("٣ items"), "٣ items");
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod in_app;
 mod message;
 mod path;
 mod platform;
+mod rules;
 mod stacktrace;
 mod title;
 

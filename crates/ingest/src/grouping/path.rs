@@ -94,9 +94,15 @@ pub(crate) fn normalize_filename(path: &str, platform: Platform) -> Cow<'_, str>
 /// Removes content hashes, version numbers and generated-class counters
 /// from a file name, keeping its case.
 fn strip_build_ids(s: Cow<'_, str>, platform: Platform) -> Cow<'_, str> {
+    // Cheap gates first: most file names have no digits and no dashes,
+    // and then no pattern below can match.
+    let has_digit = s.bytes().any(|b| b.is_ascii_digit());
     let mut s = s;
-    if platform.is_js() {
+    if platform.is_js() && s.contains('-') {
         s = replace_hash(s, &B64_HASH, is_b64_hash);
+    }
+    if !has_digit {
+        return s;
     }
     s = replace_hash(s, &HEX_HASH, |h| h.bytes().any(|b| b.is_ascii_digit()));
     if s.bytes().any(|b| b.is_ascii_digit()) {
@@ -154,7 +160,11 @@ pub(crate) fn derive_js_module(path: &str) -> Option<String> {
     }
     let mut out = String::with_capacity(url_path.len());
     for seg in &segments {
-        out.push_str(&VERSION.replace_all(seg, ""));
+        if seg.bytes().any(|b| b.is_ascii_digit()) {
+            out.push_str(&VERSION.replace_all(seg, ""));
+        } else {
+            out.push_str(seg);
+        }
         out.push('/');
     }
     out.push_str(stem);

@@ -8,6 +8,8 @@
 //! tolerance for legacy shapes (top-level `message`, tags as an object).
 
 mod captures;
+mod probes;
+mod shapes;
 mod stability;
 
 use std::io::Read;
@@ -112,22 +114,4 @@ fn split_line(b: &[u8]) -> (&[u8], &[u8]) {
 /// Groups capture `name`.
 pub(super) fn group_capture(name: &str) -> Grouping {
     group_event(&capture(name))
-}
-
-/// Prints every capture's grouping; run with `--ignored --nocapture` when
-/// changing the algorithm to see what moved.
-#[test]
-#[ignore]
-fn dump_capture_groupings() {
-    for name in event_capture_names() {
-        let event = capture(&name);
-        let g = group_event(&event);
-        println!(
-            "== {name}\n   {:?} {:?}\n   title={:?}\n   culprit={:?} kind={:?}\n   metadata={}",
-            g.hashes, g.variant_names, g.title, g.culprit, g.kind, g.metadata
-        );
-        for (variant, inputs) in super::hash_inputs(&event) {
-            println!("   {variant}: {}", inputs.join(" | "));
-        }
-    }
 }

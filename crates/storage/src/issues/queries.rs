@@ -1,0 +1,549 @@
+//! Reading issues: the filtered, sorted, keyset-paginated list shared by the
+//! issue list page and the API, one issue, and what hangs off an issue
+//! (hourly counts, tag distributions, activity).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, Postgres, QueryBuilder};
+
+use super::search::IssueQuery;
+use super::status::IssueStatus;
+use crate::{Database, Result};
+
+/// An issue as lists and pages show it.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct IssueSummary {
+    pub id: i64,
+    pub project_id: i64,
+    pub project_slug: String,
+    pub short_id: i64,
+    pub title: String,
+    pub culprit: String,
+    pub kind: String,
+    pub level: i16,
+    pub platform: Option<String>,
+    pub status: String,
+    pub status_details: serde_json::Value,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub times_seen: i64,
+    pub users_seen: i64,
+    pub first_release: Option<String>,
+    pub last_release: Option<String>,
+    pub metadata: serde_json::Value,
+}
+
+impl IssueSummary {
+    /// `API-1A`: the project slug upper-cased and the per-project number in
+    /// base 36, as Sentry shows short ids.
+    pub fn short_id_display(&self) -> String {
+        format!(
+            "{}-{}",
+            self.project_slug.to_uppercase(),
+            base36(self.short_id)
+        )
+    }
+
+    pub fn parsed_status(&self) -> IssueStatus {
+        IssueStatus::from_stored(&self.status, &self.status_details)
+    }
+
+    pub fn level_name(&self) -> &'static str {
+        super::level::name(self.level)
+    }
+}
+
+/// Base 36 with upper-case letters, as in Sentry's short ids.
+pub fn base36(mut n: i64) -> String {
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if n <= 0 {
+        return "0".into();
+    }
+    let mut out = Vec::new();
+    while n > 0 {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ASCII")
+}
+
+/// Issue list orders (Sentry's `sort=` values in brackets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IssueSort {
+    /// Most recently seen first (`date`).
+    #[default]
+    LastSeen,
+    /// Newest issues first (`new`).
+    FirstSeen,
+    /// Most events first (`freq`).
+    Events,
+    /// Most users first (`user`).
+    Users,
+}
+
+impl IssueSort {
+    /// Parses Sentry's `sort=` values (and our own names).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "date" | "last_seen" | "lastSeen" => Self::LastSeen,
+            "new" | "first_seen" | "firstSeen" => Self::FirstSeen,
+            "freq" | "events" => Self::Events,
+            "user" | "users" => Self::Users,
+            _ => return None,
+        })
+    }
+
+    pub fn as_sentry(&self) -> &'static str {
+        match self {
+            Self::LastSeen => "date",
+            Self::FirstSeen => "new",
+            Self::Events => "freq",
+            Self::Users => "user",
+        }
+    }
+
+    fn column(&self) -> &'static str {
+        match self {
+            Self::LastSeen => "last_seen",
+            Self::FirstSeen => "first_seen",
+            Self::Events => "times_seen",
+            Self::Users => "users_seen",
+        }
+    }
+
+    fn is_time(&self) -> bool {
+        matches!(self, Self::LastSeen | Self::FirstSeen)
+    }
+
+    fn key_of(&self, i: &IssueSummary) -> i64 {
+        match self {
+            Self::LastSeen => i.last_seen.timestamp_micros(),
+            Self::FirstSeen => i.first_seen.timestamp_micros(),
+            Self::Events => i.times_seen,
+            Self::Users => i.users_seen,
+        }
+    }
+}
+
+/// A position in a sorted issue list: the sort key and id of the row the
+/// page starts after, and which way the page goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IssueCursor {
+    pub key: i64,
+    pub id: i64,
+    pub backwards: bool,
+}
+
+impl IssueCursor {
+    /// Opaque text form, `<key>:<id>:<0|1>` (1 = previous page).
+    pub fn encode(&self) -> String {
+        format!("{}:{}:{}", self.key, self.id, u8::from(self.backwards))
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let mut parts = s.split(':');
+        let key = parts.next()?.parse().ok()?;
+        let id = parts.next()?.parse().ok()?;
+        let backwards = match parts.next() {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(_) => return None,
+        };
+        parts
+            .next()
+            .is_none()
+            .then_some(Self { key, id, backwards })
+    }
+}
+
+/// One page of issues with cursors to its neighbours.
+#[derive(Debug, Clone)]
+pub struct IssuePage {
+    pub issues: Vec<IssueSummary>,
+    pub next: Option<IssueCursor>,
+    pub previous: Option<IssueCursor>,
+}
+
+/// What to list.
+#[derive(Debug, Clone)]
+pub struct IssueListRequest<'a> {
+    /// Projects to list from (already filtered to what the user may see).
+    pub project_ids: &'a [i64],
+    pub query: &'a IssueQuery,
+    pub sort: IssueSort,
+    pub cursor: Option<IssueCursor>,
+    pub limit: i64,
+}
+
+const SUMMARY_COLUMNS: &str =
+    "i.id, i.project_id, p.slug AS project_slug, i.short_id, i.title, i.culprit, \
+     i.kind, i.level, i.platform, i.status, i.status_details, i.first_seen, i.last_seen, \
+     i.times_seen, i.users_seen, i.first_release, i.last_release, i.metadata";
+
+impl Database {
+    /// A page of issues matching a search, in a stable order.
+    pub async fn list_issues(&self, req: &IssueListRequest<'_>) -> Result<IssuePage> {
+        let limit = req.limit.clamp(1, 100);
+        let col = req.sort.column();
+        let backwards = req.cursor.is_some_and(|c| c.backwards);
+        let mut qb = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {SUMMARY_COLUMNS} FROM issues i JOIN projects p ON p.id = i.project_id WHERE "
+        ));
+        push_filters(&mut qb, req.project_ids, req.query);
+        if let Some(c) = req.cursor {
+            qb.push(format!(
+                " AND (i.{col}, i.id) {} (",
+                if backwards { ">" } else { "<" }
+            ));
+            push_key(&mut qb, req.sort, c.key);
+            qb.push(", ").push_bind(c.id).push(")");
+        }
+        let dir = if backwards { "ASC" } else { "DESC" };
+        qb.push(format!(" ORDER BY i.{col} {dir}, i.id {dir} LIMIT "));
+        qb.push_bind(limit + 1);
+        let mut rows: Vec<IssueSummary> = qb.build_query_as().fetch_all(self.pool()).await?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        if backwards {
+            rows.reverse();
+        }
+        let cursor_at = |i: &IssueSummary, backwards| IssueCursor {
+            key: req.sort.key_of(i),
+            id: i.id,
+            backwards,
+        };
+        // Forward: a next page if more rows exist; a previous page if we
+        // came from a cursor. Backwards: the mirror image.
+        let (has_next, has_prev) = if backwards {
+            (true, more)
+        } else {
+            (more, req.cursor.is_some())
+        };
+        let next = has_next
+            .then(|| rows.last().map(|i| cursor_at(i, false)))
+            .flatten();
+        let previous = has_prev
+            .then(|| rows.first().map(|i| cursor_at(i, true)))
+            .flatten();
+        Ok(IssuePage {
+            issues: rows,
+            next,
+            previous,
+        })
+    }
+
+    /// How many issues match, counting at most `cap` (then "cap+").
+    pub async fn count_issues(
+        &self,
+        project_ids: &[i64],
+        query: &IssueQuery,
+        cap: i64,
+    ) -> Result<i64> {
+        let mut qb =
+            QueryBuilder::<Postgres>::new("SELECT count(*) FROM (SELECT 1 FROM issues i WHERE ");
+        push_filters(&mut qb, project_ids, query);
+        qb.push(" LIMIT ").push_bind(cap).push(") x");
+        Ok(qb.build_query_scalar().fetch_one(self.pool()).await?)
+    }
+
+    /// One issue.
+    pub async fn issue(&self, id: i64) -> Result<IssueSummary> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM issues i JOIN projects p ON p.id = i.project_id WHERE i.id = $1"
+        ))
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// Several issues by id (any order; missing ids are simply absent).
+    pub async fn issues_by_ids(&self, ids: &[i64]) -> Result<Vec<IssueSummary>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM issues i JOIN projects p ON p.id = i.project_id WHERE i.id = ANY($1) ORDER BY i.id"
+        ))
+        .bind(ids)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Which project each issue belongs to (for access checks of bulk actions).
+    pub async fn issue_projects(&self, ids: &[i64]) -> Result<HashMap<i64, i64>> {
+        let rows: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, project_id FROM issues WHERE id = ANY($1)")
+                .bind(ids)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Unresolved issues per project.
+    pub async fn unresolved_counts(&self, project_ids: &[i64]) -> Result<HashMap<i64, i64>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT project_id, count(*) FROM issues WHERE project_id = ANY($1) AND status = 'unresolved' GROUP BY project_id",
+        )
+        .bind(project_ids)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Events per hour for each issue since `since` (hours with no event absent).
+    pub async fn issue_hourly_counts(
+        &self,
+        issue_ids: &[i64],
+        since: DateTime<Utc>,
+    ) -> Result<HashMap<i64, Vec<(DateTime<Utc>, i64)>>> {
+        let rows: Vec<(i64, DateTime<Utc>, i64)> = sqlx::query_as(
+            "SELECT issue_id, hour, count FROM issue_hourly_counts WHERE issue_id = ANY($1) AND hour >= $2 ORDER BY issue_id, hour",
+        )
+        .bind(issue_ids)
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out: HashMap<i64, Vec<(DateTime<Utc>, i64)>> = HashMap::new();
+        for (id, hour, count) in rows {
+            out.entry(id).or_default().push((hour, count));
+        }
+        Ok(out)
+    }
+
+    /// Events per hour for each project since `since`.
+    pub async fn project_hourly_counts(
+        &self,
+        project_ids: &[i64],
+        since: DateTime<Utc>,
+    ) -> Result<HashMap<i64, Vec<(DateTime<Utc>, i64)>>> {
+        let rows: Vec<(i64, DateTime<Utc>, i64)> = sqlx::query_as(
+            "SELECT project_id, hour, count FROM project_hourly_counts WHERE project_id = ANY($1) AND hour >= $2 ORDER BY project_id, hour",
+        )
+        .bind(project_ids)
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out: HashMap<i64, Vec<(DateTime<Utc>, i64)>> = HashMap::new();
+        for (id, hour, count) in rows {
+            out.entry(id).or_default().push((hour, count));
+        }
+        Ok(out)
+    }
+}
+
+/// `WHERE` conditions for a search over some projects.
+fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, project_ids: &[i64], q: &IssueQuery) {
+    qb.push("i.project_id = ANY(")
+        .push_bind(project_ids.to_vec())
+        .push(")");
+    if let Some(s) = q.status {
+        qb.push(" AND i.status = ").push_bind(s.as_str());
+    }
+    if !q.levels.is_empty() {
+        qb.push(" AND i.level = ANY(")
+            .push_bind(q.levels.clone())
+            .push(")");
+    }
+    if !q.not_levels.is_empty() {
+        qb.push(" AND NOT (i.level = ANY(")
+            .push_bind(q.not_levels.clone())
+            .push("))");
+    }
+    for (key, value) in &q.tags {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM issue_tag_values t WHERE t.issue_id = i.id AND t.key = ",
+        )
+        .push_bind(key.clone())
+        .push(" AND t.value = ")
+        .push_bind(value.clone())
+        .push(")");
+    }
+    for (key, value) in &q.not_tags {
+        qb.push(" AND NOT EXISTS (SELECT 1 FROM issue_tag_values t WHERE t.issue_id = i.id AND t.key = ")
+            .push_bind(key.clone())
+            .push(" AND t.value = ")
+            .push_bind(value.clone())
+            .push(")");
+    }
+    if let Some(t) = q.first_seen_after {
+        qb.push(" AND i.first_seen >= ").push_bind(t);
+    }
+    if let Some(t) = q.last_seen_after {
+        qb.push(" AND i.last_seen >= ").push_bind(t);
+    }
+    for word in &q.text {
+        let pattern = format!("%{}%", escape_like(word));
+        qb.push(" AND (i.title ILIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR i.culprit ILIKE ")
+            .push_bind(pattern)
+            .push(")");
+    }
+}
+
+fn push_key(qb: &mut QueryBuilder<'_, Postgres>, sort: IssueSort, key: i64) {
+    if sort.is_time() {
+        let t = DateTime::<Utc>::from_timestamp_micros(key).unwrap_or_default();
+        qb.push_bind(t);
+    } else {
+        qb.push_bind(key);
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern.
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A tag of an issue with its most common values.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TagDistribution {
+    pub key: String,
+    /// Events that carried this tag.
+    pub total: i64,
+    /// Distinct values.
+    pub distinct: i64,
+    /// Most frequent first: (value, count, first seen, last seen).
+    pub top: Vec<TagValueCount>,
+}
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct TagValueCount {
+    pub value: String,
+    pub count: i64,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+impl Database {
+    /// Every tag of an issue with its top `top_n` values, keys by frequency.
+    pub async fn issue_tags(&self, issue_id: i64, top_n: i64) -> Result<Vec<TagDistribution>> {
+        let totals: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT key, sum(times_seen)::int8, count(*) FROM issue_tag_values WHERE issue_id = $1 \
+             GROUP BY key ORDER BY sum(times_seen) DESC, key",
+        )
+        .bind(issue_id)
+        .fetch_all(self.pool())
+        .await?;
+        let tops: Vec<(String, String, i64, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT key, value, times_seen, first_seen, last_seen FROM ( \
+               SELECT key, value, times_seen, first_seen, last_seen, \
+                      row_number() OVER (PARTITION BY key ORDER BY times_seen DESC, value) AS rank \
+               FROM issue_tag_values WHERE issue_id = $1) r \
+             WHERE rank <= $2 ORDER BY key, rank",
+        )
+        .bind(issue_id)
+        .bind(top_n)
+        .fetch_all(self.pool())
+        .await?;
+        let mut by_key: HashMap<String, Vec<TagValueCount>> = HashMap::new();
+        for (key, value, count, first_seen, last_seen) in tops {
+            by_key.entry(key).or_default().push(TagValueCount {
+                value,
+                count,
+                first_seen,
+                last_seen,
+            });
+        }
+        Ok(totals
+            .into_iter()
+            .map(|(key, total, distinct)| TagDistribution {
+                top: by_key.remove(&key).unwrap_or_default(),
+                key,
+                total,
+                distinct,
+            })
+            .collect())
+    }
+
+    /// The values of one tag of an issue, most frequent first, paginated by offset.
+    pub async fn issue_tag_values(
+        &self,
+        issue_id: i64,
+        key: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<TagValueCount>> {
+        Ok(sqlx::query_as(
+            "SELECT value, times_seen AS count, first_seen, last_seen FROM issue_tag_values \
+             WHERE issue_id = $1 AND key = $2 ORDER BY times_seen DESC, value OFFSET $3 LIMIT $4",
+        )
+        .bind(issue_id)
+        .bind(key)
+        .bind(offset.max(0))
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
+
+/// One entry of an issue's activity log.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct ActivityEntry {
+    pub id: i64,
+    pub kind: String,
+    pub user_id: Option<i64>,
+    pub user_email: Option<String>,
+    pub data: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Database {
+    /// An issue's activity, newest first.
+    pub async fn issue_activity(&self, issue_id: i64, limit: i64) -> Result<Vec<ActivityEntry>> {
+        Ok(sqlx::query_as(
+            "SELECT a.id, a.kind, a.user_id, u.email AS user_email, a.data, a.created_at \
+             FROM issue_activity a LEFT JOIN users u ON u.id = a.user_id \
+             WHERE a.issue_id = $1 ORDER BY a.id DESC LIMIT $2",
+        )
+        .bind(issue_id)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_ids_are_base36() {
+        assert_eq!(base36(1), "1");
+        assert_eq!(base36(35), "Z");
+        assert_eq!(base36(36), "10");
+        assert_eq!(base36(36 + 10), "1A");
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        let c = IssueCursor {
+            key: -5,
+            id: 42,
+            backwards: true,
+        };
+        assert_eq!(IssueCursor::decode(&c.encode()), Some(c));
+        assert_eq!(
+            IssueCursor::decode("1:2"),
+            Some(IssueCursor {
+                key: 1,
+                id: 2,
+                backwards: false
+            })
+        );
+        assert_eq!(IssueCursor::decode("x"), None);
+        assert_eq!(IssueCursor::decode("1:2:3"), None);
+        assert_eq!(IssueCursor::decode("1:2:0:4"), None);
+    }
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+}

@@ -1,0 +1,306 @@
+//! Issue queries and actions against a real database.
+
+use chrono::{Duration, Utc};
+use moth_storage::events::compress_payload;
+use moth_storage::issues::{IssueListRequest, IssueQuery, IssueSort, StatusChange};
+use moth_storage::testing::TestDatabase;
+use moth_storage::write::{EventToStore, StoreOutcome};
+use moth_storage::Database;
+use uuid::Uuid;
+
+fn event(project_id: i64, hash: &str, title: &str) -> EventToStore {
+    EventToStore {
+        project_id,
+        event_id: Uuid::new_v4(),
+        timestamp: Utc::now(),
+        received_at: Utc::now(),
+        level: 40,
+        platform: "python".into(),
+        release: Some("1.0".into()),
+        environment: Some("production".into()),
+        transaction: None,
+        user_ident: None,
+        title: title.into(),
+        culprit: "app in main".into(),
+        issue_kind: "error".into(),
+        metadata: serde_json::json!({}),
+        tags: vec![
+            ("environment".into(), "production".into()),
+            ("browser.name".into(), "Chrome".into()),
+        ],
+        hashes: vec![hash.into()],
+        grouping_version: "t".into(),
+        payload: compress_payload(br#"{"k":"v"}"#),
+        attachments: vec![],
+    }
+}
+
+async fn store(db: &Database, events: Vec<EventToStore>) -> Vec<i64> {
+    db.store_events(&events)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| match o {
+            StoreOutcome::Stored { issue_id, .. } => issue_id,
+            StoreOutcome::Duplicate => panic!("duplicate"),
+        })
+        .collect()
+}
+
+fn q(s: &str) -> IssueQuery {
+    IssueQuery::parse(s, Utc::now()).unwrap()
+}
+
+#[tokio::test]
+async fn lists_filter_sort_and_paginate() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let (other, _) = t.db.create_project("other", None).await.unwrap();
+    for n in 0..25 {
+        let mut batch: Vec<EventToStore> = (0..=n % 4)
+            .map(|_| event(p.id, &format!("h{n}"), &format!("Error number {n}")))
+            .collect();
+        for e in &mut batch {
+            e.timestamp = Utc::now() - Duration::minutes(100 - n);
+            if n == 7 {
+                e.level = 50;
+                e.tags.push(("browser.name".into(), "Firefox".into()));
+            }
+        }
+        store(&t.db, batch).await;
+    }
+    store(&t.db, vec![event(other.id, "x", "Elsewhere")]).await;
+
+    // Every page of 10, newest first, no duplicates, no gaps.
+    let query = q("");
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page =
+            t.db.list_issues(&IssueListRequest {
+                project_ids: &[p.id],
+                query: &query,
+                sort: IssueSort::LastSeen,
+                cursor,
+                limit: 10,
+            })
+            .await
+            .unwrap();
+        seen.extend(page.issues.iter().map(|i| i.title.clone()));
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 25);
+    assert_eq!(seen[0], "Error number 24");
+    assert_eq!(seen[24], "Error number 0");
+
+    // Previous page from the second page gives the first page again.
+    let first =
+        t.db.list_issues(&IssueListRequest {
+            project_ids: &[p.id],
+            query: &query,
+            sort: IssueSort::LastSeen,
+            cursor: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    let second =
+        t.db.list_issues(&IssueListRequest {
+            project_ids: &[p.id],
+            query: &query,
+            sort: IssueSort::LastSeen,
+            cursor: first.next,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    let back =
+        t.db.list_issues(&IssueListRequest {
+            project_ids: &[p.id],
+            query: &query,
+            sort: IssueSort::LastSeen,
+            cursor: second.previous,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        back.issues.iter().map(|i| i.id).collect::<Vec<_>>(),
+        first.issues.iter().map(|i| i.id).collect::<Vec<_>>()
+    );
+    assert!(back.previous.is_none());
+
+    // Sort by events: 4-event issues first.
+    let by_events =
+        t.db.list_issues(&IssueListRequest {
+            project_ids: &[p.id],
+            query: &query,
+            sort: IssueSort::Events,
+            cursor: None,
+            limit: 5,
+        })
+        .await
+        .unwrap();
+    assert!(by_events.issues.iter().all(|i| i.times_seen == 4));
+
+    // Filters.
+    let count = |s: &'static str| {
+        let db = t.db.clone();
+        let pid = p.id;
+        async move { db.count_issues(&[pid], &q(s), 1000).await.unwrap() }
+    };
+    assert_eq!(count("level:fatal").await, 1);
+    assert_eq!(count("browser.name:Firefox").await, 1);
+    assert_eq!(count("!browser.name:Firefox").await, 24);
+    assert_eq!(count("environment:production").await, 25);
+    assert_eq!(count("\"number 1\"").await, 11);
+    assert_eq!(count("is:resolved").await, 0);
+    assert_eq!(count("lastSeen:-30m").await, 0);
+    assert_eq!(count("firstSeen:-2h").await, 25);
+    assert_eq!(
+        t.db.count_issues(&[p.id, other.id], &q(""), 1000)
+            .await
+            .unwrap(),
+        26
+    );
+    assert_eq!(t.db.count_issues(&[p.id], &q(""), 10).await.unwrap(), 10);
+    // Hostile text is data, not SQL or a pattern.
+    assert_eq!(count("'; DROP TABLE issues; --").await, 0);
+    assert_eq!(count("%").await, 0);
+}
+
+#[tokio::test]
+async fn status_changes_are_recorded_with_their_actor() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let user = t.db.create_user("a@b.c", "x", true).await.unwrap();
+    let ids = store(&t.db, vec![event(p.id, "a", "A"), event(p.id, "b", "B")]).await;
+    assert_eq!(
+        t.db.set_issue_status(&ids, &StatusChange::Resolve, Some(user.id))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(t.db.issue(ids[0]).await.unwrap().status, "resolved");
+    t.db.set_issue_status(
+        &ids[..1],
+        &StatusChange::ResolveInNextRelease,
+        Some(user.id),
+    )
+    .await
+    .unwrap();
+    let issue = t.db.issue(ids[0]).await.unwrap();
+    assert_eq!(issue.status_details["kind"], "resolved_in_next_release");
+    assert_eq!(issue.status_details["release"], "1.0");
+    t.db.set_issue_status(
+        &ids[..1],
+        &StatusChange::Mute {
+            until: None,
+            events: Some(5),
+            users: None,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let issue = t.db.issue(ids[0]).await.unwrap();
+    assert_eq!(issue.status, "muted");
+    assert_eq!(issue.status_details["events_baseline"], 1);
+    let activity = t.db.issue_activity(ids[0], 10).await.unwrap();
+    let kinds: Vec<&str> = activity.iter().map(|a| a.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        vec!["set_muted", "set_resolved_in_next_release", "set_resolved"]
+    );
+    assert_eq!(activity[1].user_email.as_deref(), Some("a@b.c"));
+    t.db.set_issue_status(&ids, &StatusChange::Unresolve, None)
+        .await
+        .unwrap();
+    assert_eq!(t.db.issue(ids[1]).await.unwrap().status, "unresolved");
+}
+
+#[tokio::test]
+async fn merge_moves_events_hashes_and_counts_and_future_events_follow() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let a = store(&t.db, vec![event(p.id, "ha", "A"), event(p.id, "ha", "A")]).await[0];
+    let b = store(&t.db, vec![event(p.id, "hb", "B")]).await[0];
+    let c = store(&t.db, vec![event(p.id, "hc", "C")]).await[0];
+    t.db.merge_issues(a, &[b, c], None).await.unwrap();
+    let target = t.db.issue(a).await.unwrap();
+    assert_eq!(target.times_seen, 4);
+    assert!(t.db.issue(b).await.is_err());
+    assert_eq!(t.db.issue_event_count(a).await.unwrap(), 4);
+    let tags = t.db.issue_tags(a, 5).await.unwrap();
+    let env = tags.iter().find(|d| d.key == "environment").unwrap();
+    assert_eq!(env.total, 4);
+    let activity = t.db.issue_activity(a, 5).await.unwrap();
+    assert_eq!(activity[0].kind, "merge");
+    assert_eq!(
+        activity[0].data["merged"],
+        serde_json::json!(["APP-2", "APP-3"])
+    );
+    // A new event with B's fingerprint lands in the target.
+    let again = store(&t.db, vec![event(p.id, "hb", "B")]).await[0];
+    assert_eq!(again, a);
+    // Merging across projects is refused.
+    let (q2, _) = t.db.create_project("q", None).await.unwrap();
+    let d = store(&t.db, vec![event(q2.id, "hd", "D")]).await[0];
+    assert!(t.db.merge_issues(a, &[d], None).await.is_err());
+}
+
+#[tokio::test]
+async fn delete_removes_events_and_frees_the_fingerprint() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let a = store(&t.db, vec![event(p.id, "ha", "A")]).await[0];
+    assert_eq!(t.db.delete_issues(&[a]).await.unwrap(), 1);
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    let again = store(&t.db, vec![event(p.id, "ha", "A")]).await[0];
+    assert_ne!(again, a);
+}
+
+#[tokio::test]
+async fn event_navigation_and_payloads() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let evs: Vec<EventToStore> = (0..3).map(|_| event(p.id, "h", "A")).collect();
+    let ids: Vec<Uuid> = evs.iter().map(|e| e.event_id).collect();
+    for e in evs {
+        store(&t.db, vec![e]).await;
+    }
+    let middle = t.db.event_by_event_id(p.id, ids[1]).await.unwrap();
+    assert_eq!(middle.data().unwrap()["k"], "v");
+    let n = t.db.event_neighbours(&middle).await.unwrap();
+    assert_eq!(
+        (n.oldest, n.previous, n.next, n.latest),
+        (Some(ids[0]), Some(ids[0]), Some(ids[2]), Some(ids[2]))
+    );
+    let latest = t.db.issue_edge_event(middle.issue_id, true).await.unwrap();
+    assert_eq!(latest.event_id, ids[2]);
+    let page = t.db.issue_events(middle.issue_id, None, 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.event_id).collect::<Vec<_>>(),
+        vec![ids[2], ids[1]]
+    );
+    let rest =
+        t.db.issue_events(middle.issue_id, Some(page[1].id), 2)
+            .await
+            .unwrap();
+    assert_eq!(
+        rest.iter().map(|e| e.event_id).collect::<Vec<_>>(),
+        vec![ids[0]]
+    );
+    let hourly =
+        t.db.issue_hourly_counts(&[middle.issue_id], Utc::now() - Duration::hours(2))
+            .await
+            .unwrap();
+    assert_eq!(hourly[&middle.issue_id].iter().map(|h| h.1).sum::<i64>(), 3);
+}
