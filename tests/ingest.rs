@@ -345,7 +345,8 @@ async fn authentication_failures() {
 async fn malformed_input_gets_a_clear_400_and_the_server_keeps_serving() {
     let (_t, _dir, server) = moth_with_capture_project(&[]).await;
     let url = envelope_url(&server);
-    let cases: Vec<(&str, Vec<u8>, Vec<(&str, &str)>, u16, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<u8>, Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "header not JSON",
             b"nope\n{\"type\":\"event\"}\n{}".to_vec(),

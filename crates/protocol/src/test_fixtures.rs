@@ -28,9 +28,9 @@ impl Capture {
         )
     }
 
-    /// Whether the body on file differs in size from what was recorded
-    /// (`decoded_length`): the captures had paths shortened after
-    /// recording, which left the items' declared `length`s stale.
+    // Whether the body on file differs in size from what was recorded
+    // (`decoded_length`): the captures had paths shortened after
+    // recording, which left the items' declared `length`s stale.
 
     /// When the recording server received the request.
     pub fn received_at(&self) -> chrono::DateTime<chrono::Utc> {

@@ -431,7 +431,8 @@ impl Database {
         .bind(issue_id)
         .fetch_all(self.pool())
         .await?;
-        let tops: Vec<(String, String, i64, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+        type TagRow = (String, String, i64, DateTime<Utc>, DateTime<Utc>);
+        let tops: Vec<TagRow> = sqlx::query_as(
             "SELECT key, value, times_seen, first_seen, last_seen FROM ( \
                SELECT key, value, times_seen, first_seen, last_seen, \
                       row_number() OVER (PARTITION BY key ORDER BY times_seen DESC, value) AS rank \
