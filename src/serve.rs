@@ -36,10 +36,12 @@ async fn serve(
 ) -> Result<()> {
     let db = opened.db.clone();
     let (ingest, ingest_workers) = moth_ingest::start(db.clone(), ingest_config(args));
-    // Beside ingest, never in its way: the worker only reads what ingest
-    // committed (the alert outbox) and sends from its own tasks.
+    // Beside ingest, never in its way: the worker reads what ingest committed
+    // (the alert outbox), sends from its own tasks, and has its own few
+    // connections so that it can never use up the ones ingest needs.
+    let alerts_db = db.separate_pool(4);
     let alerts_worker = moth_alerts::AlertsWorker::start(
-        db.clone(),
+        alerts_db.clone(),
         moth_alerts::AlertsConfig::new(&config.base_url()),
     );
     let app = Router::new()
@@ -75,6 +77,7 @@ async fn serve(
     // worker does not send now is sent after the next start.
     tracing::info!("stopping the alerts worker");
     alerts_worker.shutdown().await;
+    alerts_db.close().await;
     served
 }
 

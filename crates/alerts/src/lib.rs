@@ -28,7 +28,8 @@ pub use config::{AlertsConfig, DeliveryConfig, RetryPolicy, WorkerConfig};
 pub use deliver::{body, deliver, headers};
 pub use error::AlertError;
 pub use moth_storage::alerts::{
-    Destination, DestinationKind, DestinationStatus, LastFailure, Threshold, Trigger,
+    DeliveryRow, DeliveryState, Destination, DestinationKind, DestinationStatus, LastFailure,
+    Threshold, Trigger,
 };
 pub use send::{post, Answer, SendResult};
 pub use service::{kind_label, redact_url, validate, Actor, Alerts, DestinationInput, TestOutcome};

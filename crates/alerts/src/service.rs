@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use moth_storage::alerts::{
-    Destination, DestinationFields, DestinationKind, DestinationStatus, Threshold, Trigger,
+    DeliveryRow, Destination, DestinationFields, DestinationKind, DestinationStatus, Threshold,
+    Trigger,
 };
 use moth_storage::users::User;
 use moth_storage::{Database, StorageError};
@@ -169,6 +170,22 @@ impl Alerts {
             }
         }
         Ok(list)
+    }
+
+    /// The latest `limit` deliveries of a destination, newest first (state,
+    /// attempts, next attempt, last status and error), for its history on
+    /// the settings page.
+    pub async fn recent_deliveries(
+        &self,
+        actor: Actor<'_>,
+        destination_id: i64,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, AlertError> {
+        actor.require_admin()?;
+        Ok(self
+            .db
+            .alert_deliveries(destination_id, limit.clamp(1, 500))
+            .await?)
     }
 
     /// Sends a clearly labelled test message to a destination now and says

@@ -156,8 +156,12 @@ async fn two_failures_with_500_then_success_deliver_exactly_once() {
     );
     // The retry sends the very same message.
     assert_eq!(got[0].body, got[2].body);
-    let deliveries = t.db.alert_deliveries(d.id, 10).await.unwrap();
+    let deliveries = alerts
+        .recent_deliveries(moth_alerts::Actor::Operator, d.id, 10)
+        .await
+        .unwrap();
     assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].state, moth_alerts::DeliveryState::Delivered);
     assert_eq!(deliveries[0].attempts, 3);
     assert_eq!(deliveries[0].last_status, Some(200));
     let list = alerts
