@@ -74,7 +74,12 @@ async fn run(db: Database, config: Arc<AlertsConfig>, mut stopped: watch::Receiv
         }
         tokio::select! {
             _ = tokio::time::sleep(w.poll_interval) => {}
-            _ = stopped.changed() => {}
+            changed = stopped.changed() => {
+                // The handle was dropped without a shutdown: stop as well.
+                if changed.is_err() {
+                    break;
+                }
+            }
             Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
         }
     }
