@@ -69,6 +69,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage alert destinations (Slack, Discord, Mattermost, Teams, webhooks).
+    #[command(subcommand)]
+    Alert(AlertCommand),
 }
 
 /// Ingest tuning (sizes in bytes). The defaults suit most installations.
@@ -141,5 +144,47 @@ pub enum TokenCommand {
         /// A name to recognise the token by.
         #[arg(long, default_value = "")]
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Add an alert destination to a project. Prints its id on the first
+    /// line (and, for `--kind webhook`, the signing secret).
+    Add {
+        /// Slug of the project whose alerts go there.
+        #[arg(long)]
+        project: String,
+        /// Message format: the chat's incoming webhook, or a generic signed
+        /// JSON webhook.
+        #[arg(long, value_parser = ["slack", "discord", "mattermost", "teams", "webhook"])]
+        kind: String,
+        /// The incoming webhook URL (http:// or https://).
+        #[arg(long)]
+        url: String,
+        /// A name to recognise it by [default: the kind and the URL's host].
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Comma-separated triggers: new, regression, unmuted (and threshold,
+        /// with the two flags below).
+        #[arg(long, value_delimiter = ',', default_value = "new,regression,unmuted")]
+        triggers: Vec<String>,
+        /// Also alert when an issue gets more than this many events ...
+        #[arg(long, requires = "threshold_minutes")]
+        threshold_events: Option<i32>,
+        /// ... within this many minutes (at most once per issue per window).
+        #[arg(long, requires = "threshold_events")]
+        threshold_minutes: Option<i32>,
+    },
+    /// List alert destinations with their triggers, secret and last failure.
+    List {
+        /// Only this project's destinations.
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Send a test message to a destination now and report how it went.
+    Test {
+        /// The destination's id (see `moth alert list`).
+        id: i64,
     },
 }

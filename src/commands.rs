@@ -62,6 +62,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             })
             .await
         }
+        Command::Alert(cmd) => {
+            let base_url = config.base_url();
+            with_database(&config, |db| crate::alert_commands::run(db, base_url, cmd)).await
+        }
         Command::Token(TokenCommand::Create { email, name }) => {
             with_database(&config, |db| async move {
                 let user = match db.user_by_email(&email).await {
@@ -83,7 +87,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 
 /// Opens the database, runs `f`, and always shuts the database down again
 /// (stopping an embedded server this command had to start).
-async fn with_database<F, Fut>(config: &Config, f: F) -> Result<()>
+pub(crate) async fn with_database<F, Fut>(config: &Config, f: F) -> Result<()>
 where
     F: FnOnce(moth_storage::Database) -> Fut,
     Fut: std::future::Future<Output = Result<()>>,

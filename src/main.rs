@@ -3,6 +3,7 @@
 //! This binary only parses the command line, reads configuration and wires
 //! the crates together; the work happens in `crates/`.
 
+mod alert_commands;
 mod cli;
 mod commands;
 mod config;

@@ -42,6 +42,14 @@ async fn serve(
     ui_config.trust_forwarded_for = args.trust_forwarded_for;
     let ui =
         moth_ui::UiState::new(db.clone(), ui_config).context("cannot load the page templates")?;
+    // Beside ingest, never in its way: the worker reads what ingest committed
+    // (the alert outbox), sends from its own tasks, and has its own few
+    // connections so that it can never use up the ones ingest needs.
+    let alerts_db = db.separate_pool(4);
+    let alerts_worker = moth_alerts::AlertsWorker::start(
+        alerts_db.clone(),
+        moth_alerts::AlertsConfig::new(&config.base_url()),
+    );
     let app = Router::new()
         .merge(crate::health::router(db.clone()))
         .merge(ingest)
@@ -73,6 +81,11 @@ async fn serve(
     // Every request has been answered; write what is still queued.
     tracing::info!("HTTP server stopped; draining the write queue");
     ingest_workers.shutdown().await;
+    // After the queue is written: its alerts are in the outbox, and what the
+    // worker does not send now is sent after the next start.
+    tracing::info!("stopping the alerts worker");
+    alerts_worker.shutdown().await;
+    alerts_db.close().await;
     served
 }
 

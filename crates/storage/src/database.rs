@@ -45,6 +45,13 @@ impl Database {
         Self { pool }
     }
 
+    /// A new pool to the same database with its own connection limit, for
+    /// background work (the alerts worker) that must never take the
+    /// connections ingest needs. Close it with [`Database::close`].
+    pub fn separate_pool(&self, max_connections: u32) -> Self {
+        Self::connect_lazy((*self.pool.connect_options()).clone(), max_connections)
+    }
+
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }

@@ -3,6 +3,7 @@
 //! embedded PostgreSQL manager. Nothing here knows about HTTP, and no
 //! `sqlx::Error` escapes: callers see [`StorageError`].
 
+pub mod alerts;
 pub mod audit;
 pub mod database;
 pub mod drops;

@@ -4,12 +4,14 @@ pub mod actions;
 pub mod lifecycle;
 pub mod queries;
 pub mod search;
+pub mod short_id;
 pub mod status;
 
 pub use actions::StatusChange;
 pub use lifecycle::Transition;
 pub use queries::{IssueCursor, IssueListRequest, IssuePage, IssueSort, IssueSummary};
 pub use search::{IssueQuery, SearchError, StatusFilter};
+pub use short_id::short_id;
 pub use status::{IssueStatus, MuteConditions};
 
 /// Severity levels as stored (`SMALLINT`), so that "worst seen" is a max.
