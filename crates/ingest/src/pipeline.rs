@@ -1,15 +1,19 @@
-//! The write pipeline: a bounded queue of prepared events drained by writer
+//! The write pipeline: bounded queues of prepared events drained by writer
 //! tasks that store many events per transaction (one commit, one fsync, for
 //! the whole batch). A request is answered only after the transaction that
-//! holds its event committed; when the queue is full the request is refused
+//! holds its event committed; when a queue is full the request is refused
 //! at once (429) instead of waiting or growing memory.
+//!
+//! Each writer has its own queue, and events are routed by their primary
+//! grouping hash: all events of an issue go through one writer, so
+//! concurrent transactions lock disjoint issue rows and never wait on each
+//! other.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use moth_storage::write::{EventToStore, StoreOutcome};
 use moth_storage::{Database, StorageError};
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::error::IngestError;
@@ -17,7 +21,8 @@ use crate::error::IngestError;
 /// Tuning of the pipeline.
 #[derive(Debug, Clone, Copy)]
 pub struct PipelineConfig {
-    /// Events waiting to be written; beyond this, requests get 429.
+    /// Events waiting to be written (over all writers); beyond this,
+    /// requests get 429.
     pub queue_capacity: usize,
     /// Most events per transaction.
     pub max_batch: usize,
@@ -43,7 +48,7 @@ struct Job {
 /// The handle request handlers submit events through. Cheap to clone.
 #[derive(Clone)]
 pub struct WritePipeline {
-    tx: mpsc::Sender<Job>,
+    queues: std::sync::Arc<[mpsc::Sender<Job>]>,
 }
 
 /// Owns the writer tasks; [`PipelineWorkers::drain`] waits until every
@@ -54,33 +59,63 @@ pub struct PipelineWorkers {
 
 impl WritePipeline {
     pub fn start(db: Database, config: PipelineConfig) -> (Self, PipelineWorkers) {
-        let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
-        let rx = Arc::new(Mutex::new(rx));
-        let tasks = (0..config.writers.max(1))
-            .map(|_| tokio::spawn(writer(db.clone(), rx.clone(), config.max_batch.max(1))))
-            .collect();
-        (Self { tx }, PipelineWorkers { tasks })
+        let writers = config.writers.max(1);
+        let per_queue = (config.queue_capacity / writers).max(1);
+        let mut queues = Vec::with_capacity(writers);
+        let mut tasks = Vec::with_capacity(writers);
+        for shard in 0..writers {
+            let (tx, rx) = mpsc::channel(per_queue);
+            queues.push(tx);
+            tasks.push(tokio::spawn(writer(
+                db.clone(),
+                rx,
+                config.max_batch.max(1),
+                shard as i16,
+            )));
+        }
+        (
+            Self {
+                queues: queues.into(),
+            },
+            PipelineWorkers { tasks },
+        )
     }
 
     /// Queues an event and waits until it is committed (or found to be a
     /// duplicate). Full queue → [`IngestError::QueueFull`] immediately.
     pub async fn store(&self, event: EventToStore) -> Result<StoreOutcome, IngestError> {
+        let queue = &self.queues[route(&event, self.queues.len())];
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .try_send(Job { event, reply })
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => IngestError::QueueFull,
-                mpsc::error::TrySendError::Closed(_) => IngestError::DatabaseUnavailable,
-            })?;
+        queue.try_send(Job { event, reply }).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => IngestError::QueueFull,
+            mpsc::error::TrySendError::Closed(_) => IngestError::DatabaseUnavailable,
+        })?;
         answer
             .await
             .map_err(|_| IngestError::Internal("the writer dropped an event".into()))?
     }
 
-    /// Events waiting in the queue.
+    /// Events waiting in the queues.
     pub fn queued(&self) -> usize {
-        self.tx.max_capacity() - self.tx.capacity()
+        self.queues
+            .iter()
+            .map(|q| q.max_capacity() - q.capacity())
+            .sum()
     }
+}
+
+/// The writer for an event: by its primary grouping hash (FNV-1a), so that
+/// one issue's events always meet in one writer.
+fn route(event: &EventToStore, writers: usize) -> usize {
+    let key = event
+        .hashes
+        .first()
+        .map(String::as_bytes)
+        .unwrap_or_default();
+    let h = key.iter().fold(0xcbf29ce484222325u64, |acc, b| {
+        (acc ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    });
+    (h % writers as u64) as usize
 }
 
 impl PipelineWorkers {
@@ -93,32 +128,26 @@ impl PipelineWorkers {
     }
 }
 
-async fn writer(db: Database, rx: Arc<Mutex<mpsc::Receiver<Job>>>, max_batch: usize) {
+async fn writer(db: Database, mut rx: mpsc::Receiver<Job>, max_batch: usize, shard: i16) {
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
-    loop {
-        {
-            let mut rx = rx.lock().await;
-            match rx.recv().await {
-                Some(job) => batch.push(job),
-                None => return,
-            }
-            while batch.len() < max_batch {
-                match rx.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
+    while let Some(job) = rx.recv().await {
+        batch.push(job);
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
             }
         }
-        write(&db, &mut batch).await;
+        write(&db, &mut batch, shard).await;
     }
 }
 
 /// Writes one batch and answers every job in it.
-async fn write(db: &Database, batch: &mut Vec<Job>) {
+async fn write(db: &Database, batch: &mut Vec<Job>, shard: i16) {
     let (events, replies): (Vec<EventToStore>, Vec<_>) =
         batch.drain(..).map(|j| (j.event, j.reply)).unzip();
     let started = std::time::Instant::now();
-    let result = store_with_retry(db, &events).await;
+    let result = store_with_retry(db, &events, shard).await;
     tracing::debug!(
         events = events.len(),
         ms = started.elapsed().as_millis() as u64,
@@ -143,7 +172,7 @@ async fn write(db: &Database, batch: &mut Vec<Job>) {
             }
             for (event, reply) in events.iter().zip(replies) {
                 let result = if events.len() > 1 {
-                    store_with_retry(db, std::slice::from_ref(event))
+                    store_with_retry(db, std::slice::from_ref(event), shard)
                         .await
                         .map(|mut o| o.remove(0))
                 } else {
@@ -162,10 +191,11 @@ async fn write(db: &Database, batch: &mut Vec<Job>) {
 async fn store_with_retry(
     db: &Database,
     events: &[EventToStore],
+    shard: i16,
 ) -> Result<Vec<StoreOutcome>, StorageError> {
     let mut attempt = 0;
     loop {
-        match db.store_events(events).await {
+        match db.store_events_in_shard(events, shard).await {
             Err(e) if e.is_retryable() && attempt < 5 => {
                 attempt += 1;
                 tracing::debug!(error = %e, attempt, "retrying a batch after a transient conflict");

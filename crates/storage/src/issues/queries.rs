@@ -316,7 +316,8 @@ impl Database {
         since: DateTime<Utc>,
     ) -> Result<HashMap<i64, Vec<(DateTime<Utc>, i64)>>> {
         let rows: Vec<(i64, DateTime<Utc>, i64)> = sqlx::query_as(
-            "SELECT project_id, hour, count FROM project_hourly_counts WHERE project_id = ANY($1) AND hour >= $2 ORDER BY project_id, hour",
+            "SELECT project_id, hour, sum(count)::int8 FROM project_hourly_counts WHERE project_id = ANY($1) AND hour >= $2 \
+             GROUP BY project_id, hour ORDER BY project_id, hour",
         )
         .bind(project_ids)
         .bind(since)

@@ -98,12 +98,14 @@ pub fn hour_of(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::hours(1)).unwrap_or(t)
 }
 
-/// Upserts events per issue per hour and per project per hour.
+/// Upserts events per issue per hour, and per project per hour in the
+/// writer's own `shard` of the project counter.
 pub async fn update_hourly_counts(
     conn: &mut PgConnection,
     events: &[EventToStore],
     stored: &[usize],
     issue_of: &HashMap<usize, i64>,
+    shard: i16,
 ) -> Result<()> {
     let mut per_issue: BTreeMap<(i64, DateTime<Utc>), i64> = BTreeMap::new();
     let mut per_project: BTreeMap<(i64, DateTime<Utc>), i64> = BTreeMap::new();
@@ -112,24 +114,36 @@ pub async fn update_hourly_counts(
         *per_issue.entry((issue_of[&i], hour)).or_default() += 1;
         *per_project.entry((events[i].project_id, hour)).or_default() += 1;
     }
-    for (table, column, rows) in [
-        ("issue_hourly_counts", "issue_id", per_issue),
-        ("project_hourly_counts", "project_id", per_project),
-    ] {
-        let ids: Vec<i64> = rows.keys().map(|k| k.0).collect();
-        let hours: Vec<DateTime<Utc>> = rows.keys().map(|k| k.1).collect();
-        let counts: Vec<i64> = rows.values().copied().collect();
-        sqlx::query(&format!(
-            "INSERT INTO {table} ({column}, hour, count) \
-             SELECT * FROM UNNEST($1::int8[], $2::timestamptz[], $3::int8[]) \
-             ON CONFLICT ({column}, hour) DO UPDATE SET count = {table}.count + excluded.count"
-        ))
-        .bind(&ids)
-        .bind(&hours)
-        .bind(&counts)
-        .execute(&mut *conn)
-        .await?;
-    }
+    let columns = |rows: &BTreeMap<(i64, DateTime<Utc>), i64>| {
+        (
+            rows.keys().map(|k| k.0).collect::<Vec<i64>>(),
+            rows.keys().map(|k| k.1).collect::<Vec<DateTime<Utc>>>(),
+            rows.values().copied().collect::<Vec<i64>>(),
+        )
+    };
+    let (ids, hours, counts) = columns(&per_issue);
+    sqlx::query(
+        "INSERT INTO issue_hourly_counts (issue_id, hour, count) \
+         SELECT * FROM UNNEST($1::int8[], $2::timestamptz[], $3::int8[]) \
+         ON CONFLICT (issue_id, hour) DO UPDATE SET count = issue_hourly_counts.count + excluded.count",
+    )
+    .bind(&ids)
+    .bind(&hours)
+    .bind(&counts)
+    .execute(&mut *conn)
+    .await?;
+    let (ids, hours, counts) = columns(&per_project);
+    sqlx::query(
+        "INSERT INTO project_hourly_counts (project_id, hour, shard, count) \
+         SELECT p, h, $4, c FROM UNNEST($1::int8[], $2::timestamptz[], $3::int8[]) AS x(p, h, c) \
+         ON CONFLICT (project_id, hour, shard) DO UPDATE SET count = project_hourly_counts.count + excluded.count",
+    )
+    .bind(&ids)
+    .bind(&hours)
+    .bind(&counts)
+    .bind(shard)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -138,11 +152,13 @@ pub type ReleaseFirstSeen = HashMap<i64, HashMap<String, DateTime<Utc>>>;
 
 /// Upserts the releases of the batch (first/last seen by receive time, the
 /// server's clock, which is what "resolved in next release" compares with).
+/// `last_seen` moves at most once a minute, so concurrent writers rarely
+/// touch the same release row.
 pub async fn update_releases(
     conn: &mut PgConnection,
     events: &[EventToStore],
     stored: &[usize],
-) -> Result<ReleaseFirstSeen> {
+) -> Result<()> {
     let mut agg: BTreeMap<(i64, String), (DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
     for &i in stored {
         let e = &events[i];
@@ -155,31 +171,37 @@ pub async fn update_releases(
         }
     }
     if agg.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(());
     }
     let projects: Vec<i64> = agg.keys().map(|k| k.0).collect();
     let versions: Vec<&str> = agg.keys().map(|k| k.1.as_str()).collect();
     let first: Vec<DateTime<Utc>> = agg.values().map(|v| v.0).collect();
     let last: Vec<DateTime<Utc>> = agg.values().map(|v| v.1).collect();
-    let rows: Vec<(i64, String, DateTime<Utc>)> = sqlx::query_as(
+    // Insert the new releases without touching existing rows (an upsert
+    // would lock them, and every writer sees the same current release),
+    // then move `last_seen` forward at most once a minute.
+    sqlx::query(
         "INSERT INTO releases (project_id, version, first_seen, last_seen) \
          SELECT * FROM UNNEST($1::int8[], $2::text[], $3::timestamptz[], $4::timestamptz[]) \
-         ON CONFLICT (project_id, version) DO UPDATE SET \
-           first_seen = least(releases.first_seen, excluded.first_seen), \
-           last_seen = greatest(releases.last_seen, excluded.last_seen) \
-         RETURNING project_id, version, first_seen",
+         ON CONFLICT (project_id, version) DO NOTHING",
     )
     .bind(&projects)
     .bind(&versions)
     .bind(&first)
     .bind(&last)
-    .fetch_all(&mut *conn)
+    .execute(&mut *conn)
     .await?;
-    let mut out: ReleaseFirstSeen = HashMap::new();
-    for (p, v, f) in rows {
-        out.entry(p).or_default().insert(v, f);
-    }
-    Ok(out)
+    sqlx::query(
+        "UPDATE releases r SET last_seen = x.l \
+         FROM UNNEST($1::int8[], $2::text[], $3::timestamptz[]) AS x(p, v, l) \
+         WHERE r.project_id = x.p AND r.version = x.v AND r.last_seen < x.l - interval '1 minute'",
+    )
+    .bind(&projects)
+    .bind(&versions)
+    .bind(&last)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Adds the first-seen times of `versions` (releases named by resolutions)

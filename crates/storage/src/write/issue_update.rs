@@ -70,7 +70,6 @@ pub async fn apply(
     resolved: &ResolvedIssues,
     locked: Vec<LockedIssue>,
     new_users: &HashMap<i64, i64>,
-    release_first_seen: &ReleaseFirstSeen,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let mut deltas: BTreeMap<i64, IssueDelta> = BTreeMap::new();
@@ -115,18 +114,20 @@ pub async fn apply(
         .map(|l| (l.id, l.status, l.status_details, l.times_seen, l.users_seen))
         .collect();
 
-    let mut first_seen = release_first_seen.clone();
+    // Release order matters only for issues resolved "in (next) release":
+    // load when their releases were first seen, and those of the batch.
+    let mut first_seen: ReleaseFirstSeen = HashMap::new();
     for (id, coarse, details, ..) in &current {
-        if let IssueStatus::ResolvedInRelease { release } =
-            IssueStatus::from_stored(coarse, details)
-        {
-            let project = deltas[id].project_id;
-            if !first_seen
-                .get(&project)
-                .is_some_and(|m| m.contains_key(&release))
-            {
-                load_release_first_seen(conn, project, &[release], &mut first_seen).await?;
-            }
+        let wanted = match IssueStatus::from_stored(coarse, details) {
+            IssueStatus::ResolvedInRelease { release } => Some(release),
+            IssueStatus::ResolvedInNextRelease { release, .. } => Some(release.unwrap_or_default()),
+            _ => None,
+        };
+        if let Some(reference) = wanted {
+            let d = &deltas[id];
+            let mut versions: Vec<String> = d.releases.iter().map(|r| r.to_string()).collect();
+            versions.push(reference);
+            load_release_first_seen(conn, d.project_id, &versions, &mut first_seen).await?;
         }
     }
 

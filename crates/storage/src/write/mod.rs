@@ -71,8 +71,18 @@ pub enum StoreOutcome {
 impl Database {
     /// Stores a batch of events in one transaction; see the module docs.
     pub async fn store_events(&self, events: &[EventToStore]) -> Result<Vec<StoreOutcome>> {
+        self.store_events_in_shard(events, 0).await
+    }
+
+    /// [`Database::store_events`] for concurrent writers: each passes its
+    /// own `shard` so that their per-project counters never contend.
+    pub async fn store_events_in_shard(
+        &self,
+        events: &[EventToStore],
+        shard: i16,
+    ) -> Result<Vec<StoreOutcome>> {
         let mut tx = self.pool().begin().await?;
-        let outcomes = write_batch(&mut tx, events).await?;
+        let outcomes = write_batch(&mut tx, events, shard).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
@@ -81,6 +91,7 @@ impl Database {
 async fn write_batch(
     conn: &mut PgConnection,
     events: &[EventToStore],
+    shard: i16,
 ) -> Result<Vec<StoreOutcome>> {
     let now = Utc::now();
     let mut outcomes = vec![StoreOutcome::Duplicate; events.len()];
@@ -137,19 +148,9 @@ async fn write_batch(
 
     // 4. Counters, states, activity and alert signals.
     let new_users = counters::update_tag_values(conn, events, &stored, &resolved.issue_of).await?;
-    counters::update_hourly_counts(conn, events, &stored, &resolved.issue_of).await?;
-    let release_first_seen = counters::update_releases(conn, events, &stored).await?;
-    issue_update::apply(
-        conn,
-        events,
-        &stored,
-        &resolved,
-        locked,
-        &new_users,
-        &release_first_seen,
-        now,
-    )
-    .await?;
+    counters::update_hourly_counts(conn, events, &stored, &resolved.issue_of, shard).await?;
+    counters::update_releases(conn, events, &stored).await?;
+    issue_update::apply(conn, events, &stored, &resolved, locked, &new_users, now).await?;
 
     let new_issues: HashSet<i64> = resolved.new_issues.iter().copied().collect();
     for &i in &stored {
