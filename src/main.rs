@@ -13,6 +13,11 @@ mod serve;
 
 use std::process::ExitCode;
 
+/// Ingest allocates and frees many small JSON values per event; mimalloc
+/// does that markedly faster than glibc's allocator under concurrency.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 fn main() -> ExitCode {

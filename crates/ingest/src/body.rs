@@ -257,20 +257,32 @@ fn inflate(
         ),
     };
     let mut reader = reader.take(limits.max_decompressed as u64 + 1);
-    let mut out = Vec::with_capacity((data.len() * 4).min(limits.max_decompressed + 1));
-    let mut chunk = [0u8; 64 * 1024];
+    // Read straight into the output, growing it step by step and reserving
+    // budget as it grows (no zeroed scratch buffer per request).
+    let mut out: Vec<u8> = Vec::with_capacity((data.len() * 8).min(limits.max_decompressed + 1));
+    budget.reserve(held, out.capacity())?;
+    let mut reserved = out.capacity();
     loop {
+        if out.len() == out.capacity() {
+            out.reserve((out.capacity() / 2).max(64 * 1024));
+            budget.reserve(held, out.capacity() - reserved)?;
+            reserved = out.capacity();
+        }
+        let len = out.len();
+        let spare = out.capacity() - len;
+        // Zero-fill only the part `read` is about to write (safe Rust has no
+        // uninitialised reads), then keep what it reported.
+        out.resize(len + spare.min(64 * 1024), 0);
         let n = reader
-            .read(&mut chunk)
+            .read(&mut out[len..])
             .map_err(|e| decompression_error(enc, e))?;
+        out.truncate(len + n);
         if n == 0 {
             break;
         }
-        if out.len() + n > limits.max_decompressed {
+        if out.len() > limits.max_decompressed {
             return Err(too_large(limits.name, limits.max_decompressed));
         }
-        budget.reserve(held, n)?;
-        out.extend_from_slice(&chunk[..n]);
     }
     Ok(Bytes::from(out))
 }

@@ -57,6 +57,9 @@ struct Args {
     /// Print one JSON line with the results (for scripts).
     #[arg(long)]
     json: bool,
+    /// Write one sample body (as sent) to this file and exit (for profiling).
+    #[arg(long)]
+    write_sample: Option<PathBuf>,
 }
 
 #[derive(Default)]
@@ -84,6 +87,12 @@ fn main() -> Result<()> {
         "Sentry sentry_key={}, sentry_version=7, sentry_client=sentry.python/2.75.0",
         dsn.public_key
     );
+    if let Some(path) = &args.write_sample {
+        let base = template::base_event(&args.fixtures)?;
+        let (_, body) = template::envelope_body(&template::issue_event(&base, 7), args.compression);
+        std::fs::write(path, body).with_context(|| format!("write {}", path.display()))?;
+        return Ok(());
+    }
     let count = args.max_events.unwrap_or(15_000 * args.duration as usize);
     let bodies = prepare(&args, count)?;
     let avg = bodies.iter().map(|b| b.len()).sum::<usize>() / bodies.len().max(1);

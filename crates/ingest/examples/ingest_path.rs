@@ -1,0 +1,55 @@
+//! The CPU work ingest does per event, without HTTP or the database:
+//! decompress, parse the envelope, normalise, group, serialise, compress.
+//! For profiling with instruction counts, which do not depend on machine
+//! load: `valgrind --tool=callgrind target/release/examples/ingest_path BODY br 200`
+//! (make BODY with `moth-loadgen --write-sample BODY --compression brotli`).
+
+use std::io::Read;
+
+use bytes::Bytes;
+use moth_protocol::envelope::{Envelope, ItemType};
+use moth_protocol::event::{normalize_event, NormalizeOptions};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let path = args
+        .next()
+        .expect("usage: ingest_path BODY [br|gzip|none] [N]");
+    let encoding = args.next().unwrap_or_else(|| "br".into());
+    let n: usize = args.next().map(|s| s.parse().expect("N")).unwrap_or(1000);
+    let body = std::fs::read(&path).expect("read body");
+    let started = std::time::Instant::now();
+    let mut stored = 0usize;
+    for _ in 0..n {
+        let raw = match encoding.as_str() {
+            "br" => {
+                let mut out = Vec::new();
+                brotli::Decompressor::new(&body[..], 8192)
+                    .read_to_end(&mut out)
+                    .expect("brotli");
+                out
+            }
+            "gzip" => {
+                let mut out = Vec::new();
+                flate2::read::MultiGzDecoder::new(&body[..])
+                    .read_to_end(&mut out)
+                    .expect("gzip");
+                out
+            }
+            _ => body.clone(),
+        };
+        let envelope = Envelope::parse(Bytes::from(raw)).expect("envelope");
+        let opts = NormalizeOptions::new(chrono::Utc::now());
+        for item in envelope
+            .items
+            .iter()
+            .filter(|i| i.headers.item_type == ItemType::Event)
+        {
+            let event = normalize_event(&item.payload, &opts).expect("event");
+            let prepared = moth_ingest::prepare::prepare_event(1, event, chrono::Utc::now());
+            stored += prepared.payload.len();
+        }
+    }
+    let per = started.elapsed() / n as u32;
+    eprintln!("{n} events, {per:?} per event ({stored} payload bytes)");
+}
