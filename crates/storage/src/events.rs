@@ -176,7 +176,11 @@ impl Database {
     ) -> Result<EventPage> {
         let limit = limit.clamp(1, 100);
         let backwards = cursor.is_some_and(|c| c.backwards);
-        let (cmp, dir) = if backwards { (">", "ASC") } else { ("<", "DESC") };
+        let (cmp, dir) = if backwards {
+            (">", "ASC")
+        } else {
+            ("<", "DESC")
+        };
         let mut rows: Vec<StoredEvent> = sqlx::query_as(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE issue_id = $1 AND ($2::int8 IS NULL OR id {cmp} $2) \
              ORDER BY id {dir} LIMIT $3"

@@ -329,9 +329,15 @@ async fn event_pages_go_both_ways_without_gaps_or_duplicates() {
     assert_eq!(page_ids(&third), ids[6..7]);
     assert!(third.next.is_none());
     // Back from the last page: the same second page, then the first.
-    let back = t.db.issue_events_page(issue, third.previous, 3).await.unwrap();
+    let back =
+        t.db.issue_events_page(issue, third.previous, 3)
+            .await
+            .unwrap();
     assert_eq!(page_ids(&back), ids[3..6]);
-    let front = t.db.issue_events_page(issue, back.previous, 3).await.unwrap();
+    let front =
+        t.db.issue_events_page(issue, back.previous, 3)
+            .await
+            .unwrap();
     assert_eq!(page_ids(&front), ids[0..3]);
     assert!(front.previous.is_none());
     assert!(front.next.is_some());
