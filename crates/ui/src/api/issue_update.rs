@@ -130,7 +130,7 @@ fn status_change(
                 let r = r
                     .as_str()
                     .map(str::trim)
-                    .filter(|r| !r.is_empty() && r.len() <= 250)
+                    .filter(|r| !r.is_empty() && r.len() <= 250 && !r.chars().any(char::is_control))
                     .ok_or_else(|| {
                         bad("statusDetails.inRelease: must be a release version".into())
                     })?;
@@ -493,6 +493,10 @@ mod tests {
         );
         assert!(
             err(r#"{"status":"resolved","statusDetails":{"inRelease":""}}"#).contains("inRelease")
+        );
+        assert!(
+            err(r#"{"status":"resolved","statusDetails":{"inRelease":"a\u0000"}}"#)
+                .contains("inRelease")
         );
         assert!(err(r#"{"assignedTo":"me"}"#).contains("assignedTo"));
         assert!(err(r#"{"merge":"yes"}"#).contains("merge"));

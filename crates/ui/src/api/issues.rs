@@ -64,7 +64,8 @@ fn parse_window(raw: &str) -> Result<Duration, UiError> {
             "Invalid statsPeriod {raw:?}: use a number and a unit, like 24h or 14d"
         ))
     };
-    let (num, unit) = raw.split_at(raw.len().saturating_sub(1));
+    let cut = raw.char_indices().last().map_or(0, |(i, _)| i);
+    let (num, unit) = raw.split_at(cut);
     let n: i64 = num.parse().map_err(|_| bad())?;
     if !(1..=100_000).contains(&n) {
         return Err(bad());
@@ -239,5 +240,7 @@ mod tests {
         assert!(parse_window("d").is_err());
         assert!(parse_window("0d").is_err());
         assert!(parse_window("3y").is_err());
+        assert!(parse_window("\u{84}").is_err());
+        assert!(parse_window("1€").is_err());
     }
 }

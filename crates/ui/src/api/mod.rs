@@ -20,7 +20,9 @@ mod params;
 mod projects;
 mod tags;
 
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use axum::{Json, Router};
@@ -52,7 +54,7 @@ macro_rules! api_routes {
                 }
                 router = router.route($path, methods);
             )+
-            router
+            router.layer(axum::middleware::from_fn(refuse_unreadable_paths))
         }
     };
 }
@@ -110,6 +112,42 @@ async fn method_not_allowed(method: Method) -> Response {
         HeaderValue::from_static("GET, PUT, DELETE, HEAD"),
     );
     response
+}
+
+/// A path whose percent-decoding is not UTF-8 or holds NUL (which
+/// PostgreSQL text cannot store, so it names nothing) is a 400 with a JSON
+/// detail here, before axum's plain-text rejection or a query could see it.
+async fn refuse_unreadable_paths(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let decoded = percent_decode(path);
+    match String::from_utf8(decoded) {
+        Ok(p) if !p.contains('\0') => next.run(req).await,
+        _ => UiError::BadRequest("The path is not valid UTF-8 text.".into()).into_response(),
+    }
+}
+
+fn percent_decode(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// The organization slug in a path must be this Moth's (`MOTH_ORG`).
@@ -179,6 +217,13 @@ mod tests {
         served.sort();
         documented.sort();
         assert_eq!(served, documented);
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("/a%20b%2F%zz%4"), b"/a b/%zz%4");
+        assert_eq!(percent_decode("%00"), b"\0");
+        assert_eq!(percent_decode("%ff"), [0xff]);
     }
 
     #[test]

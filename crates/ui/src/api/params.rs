@@ -26,11 +26,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
         let OriginalUri(uri) = OriginalUri::from_request_parts(parts, state)
             .await
             .map_err(|e| UiError::Internal(e.to_string()))?;
-        let pairs = match uri.query() {
+        let pairs: Vec<(String, String)> = match uri.query() {
             Some(q) => serde_urlencoded::from_str(q)
                 .map_err(|_| UiError::BadRequest("The query string is not valid.".into()))?,
             None => Vec::new(),
         };
+        // PostgreSQL text cannot hold NUL: such a value matches nothing.
+        if pairs
+            .iter()
+            .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(UiError::BadRequest(
+                "NUL characters are not allowed in the query string.".into(),
+            ));
+        }
         Ok(Self {
             path: uri.path().to_string(),
             pairs,

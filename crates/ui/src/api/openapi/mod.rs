@@ -152,7 +152,10 @@ fn op_id(base: &str, prefix: &[Value]) -> String {
 }
 
 fn bulk_params(mut prefix: Vec<Value>) -> Vec<Value> {
-    prefix.push(ids("id", "The issues to change (repeat: `id=1&id=2`). Every one must be visible, or nothing changes."));
+    let mut id = ids("id", "The issues to change (repeat: `id=1&id=2`). Every one must be visible, or nothing changes.");
+    id["required"] = json!(true);
+    id["schema"]["minItems"] = json!(1);
+    prefix.push(id);
     prefix
 }
 
