@@ -8,6 +8,7 @@ mod common;
 
 mod acceptance;
 mod access;
+mod changes;
 mod contract;
 mod schema;
 mod support;

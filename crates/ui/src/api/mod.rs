@@ -45,9 +45,10 @@ macro_rules! api_routes {
         pub(crate) fn routes() -> Router<UiState> {
             let mut router = Router::new();
             $(
+                let allow = [$(stringify!($method)),+].map(str::to_uppercase).join(", ");
                 let methods: MethodRouter<UiState> = MethodRouter::new()
                     $(.$method($handler))+
-                    .fallback(method_not_allowed);
+                    .fallback(move |method: Method| method_not_allowed(method, allow.clone()));
                 let bare = $path.trim_end_matches('/');
                 if bare != $path {
                     router = router.route(bare, methods.clone());
@@ -100,17 +101,17 @@ api_routes! {
     "/issues/{issue_id}/tags/{key}/values/" => { get: tags::values },
 }
 
-/// Django REST framework's answer to a method a path does not serve.
-async fn method_not_allowed(method: Method) -> Response {
+/// Django REST framework's answer to a method a path does not serve,
+/// with the methods it does serve in `Allow`.
+async fn method_not_allowed(method: Method, allow: String) -> Response {
     let mut response = (
         StatusCode::METHOD_NOT_ALLOWED,
         Json(serde_json::json!({ "detail": format!("Method \"{method}\" not allowed.") })),
     )
         .into_response();
-    response.headers_mut().insert(
-        header::ALLOW,
-        HeaderValue::from_static("GET, PUT, DELETE, HEAD"),
-    );
+    if let Ok(v) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, v);
+    }
     response
 }
 
