@@ -90,6 +90,46 @@ const EVENT_COLUMNS: &str =
     "id, project_id, event_id, issue_id, timestamp, received_at, level, platform, release, \
      environment, transaction, user_ident, title, tags, payload";
 
+/// A position in an issue's event list (newest first): the row id of the
+/// event a page starts after, and which way the page goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventCursor {
+    pub id: i64,
+    /// `true`: the page before (newer events than `id`).
+    pub backwards: bool,
+}
+
+impl EventCursor {
+    /// Opaque text form `<id>:0:<0|1>`, the three-part shape Sentry's
+    /// cursors have (1 = previous page).
+    pub fn encode(&self) -> String {
+        format!("{}:0:{}", self.id, u8::from(self.backwards))
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let mut parts = s.split(':');
+        let id = parts.next()?.parse().ok()?;
+        if parts.next()? != "0" {
+            return None;
+        }
+        let backwards = match parts.next()? {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        };
+        parts.next().is_none().then_some(Self { id, backwards })
+    }
+}
+
+/// One page of an issue's events (newest first) with cursors to its
+/// neighbours; a cursor is `None` when there is no page that way.
+#[derive(Debug, Clone)]
+pub struct EventPage {
+    pub events: Vec<StoredEvent>,
+    pub next: Option<EventCursor>,
+    pub previous: Option<EventCursor>,
+}
+
 /// Where an event sits among its issue's events (in arrival order).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventNeighbours {
@@ -138,6 +178,64 @@ impl Database {
         .bind(limit.clamp(1, 100))
         .fetch_all(self.pool())
         .await?)
+    }
+
+    /// A page of an issue's events, newest first, keyset-paginated both
+    /// ways (the API's cursor pagination; [`Self::issue_events`] only goes
+    /// forward).
+    pub async fn issue_events_page(
+        &self,
+        issue_id: i64,
+        cursor: Option<EventCursor>,
+        limit: i64,
+    ) -> Result<EventPage> {
+        let limit = limit.clamp(1, 100);
+        let backwards = cursor.is_some_and(|c| c.backwards);
+        let (cmp, dir) = if backwards {
+            (">", "ASC")
+        } else {
+            ("<", "DESC")
+        };
+        let mut rows: Vec<StoredEvent> = sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE issue_id = $1 AND ($2::int8 IS NULL OR id {cmp} $2) \
+             ORDER BY id {dir} LIMIT $3"
+        ))
+        .bind(issue_id)
+        .bind(cursor.map(|c| c.id))
+        .bind(limit + 1)
+        .fetch_all(self.pool())
+        .await?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        if backwards {
+            rows.reverse();
+        }
+        // Going forward there is a next page if more rows exist and a
+        // previous one if we came from a cursor; going back, the mirror image.
+        let (has_next, has_prev) = if backwards {
+            (true, more)
+        } else {
+            (more, cursor.is_some())
+        };
+        let next = has_next
+            .then(|| rows.last())
+            .flatten()
+            .map(|e| EventCursor {
+                id: e.id,
+                backwards: false,
+            });
+        let previous = has_prev
+            .then(|| rows.first())
+            .flatten()
+            .map(|e| EventCursor {
+                id: e.id,
+                backwards: true,
+            });
+        Ok(EventPage {
+            events: rows,
+            next,
+            previous,
+        })
     }
 
     /// Number of events stored for an issue.
@@ -205,6 +303,20 @@ impl Database {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_cursors_round_trip() {
+        let c = EventCursor {
+            id: 42,
+            backwards: true,
+        };
+        assert_eq!(c.encode(), "42:0:1");
+        assert_eq!(EventCursor::decode(&c.encode()), Some(c));
+        assert_eq!(EventCursor::decode("42:1:0"), None);
+        assert_eq!(EventCursor::decode("42:0"), None);
+        assert_eq!(EventCursor::decode("x:0:0"), None);
+        assert_eq!(EventCursor::decode("1:0:0:0"), None);
+    }
 
     #[test]
     fn payloads_round_trip() {

@@ -304,3 +304,46 @@ async fn event_navigation_and_payloads() {
             .unwrap();
     assert_eq!(hourly[&middle.issue_id].iter().map(|h| h.1).sum::<i64>(), 3);
 }
+
+#[tokio::test]
+async fn event_pages_go_both_ways_without_gaps_or_duplicates() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..7 {
+        let e = event(p.id, "h", "A");
+        ids.push(e.event_id);
+        store(&t.db, vec![e]).await;
+    }
+    ids.reverse(); // newest first, as pages list them
+    let issue = t.db.event_by_event_id(p.id, ids[0]).await.unwrap().issue_id;
+    let page_ids = |page: &moth_storage::events::EventPage| -> Vec<Uuid> {
+        page.events.iter().map(|e| e.event_id).collect()
+    };
+    let first = t.db.issue_events_page(issue, None, 3).await.unwrap();
+    assert_eq!(page_ids(&first), ids[0..3]);
+    assert!(first.previous.is_none());
+    let second = t.db.issue_events_page(issue, first.next, 3).await.unwrap();
+    assert_eq!(page_ids(&second), ids[3..6]);
+    let third = t.db.issue_events_page(issue, second.next, 3).await.unwrap();
+    assert_eq!(page_ids(&third), ids[6..7]);
+    assert!(third.next.is_none());
+    // Back from the last page: the same second page, then the first.
+    let back =
+        t.db.issue_events_page(issue, third.previous, 3)
+            .await
+            .unwrap();
+    assert_eq!(page_ids(&back), ids[3..6]);
+    let front =
+        t.db.issue_events_page(issue, back.previous, 3)
+            .await
+            .unwrap();
+    assert_eq!(page_ids(&front), ids[0..3]);
+    assert!(front.previous.is_none());
+    assert!(front.next.is_some());
+    // Another issue's events never appear.
+    let (other, _) = t.db.create_project("other", None).await.unwrap();
+    store(&t.db, vec![event(other.id, "h", "A")]).await;
+    let all = t.db.issue_events_page(issue, None, 100).await.unwrap();
+    assert_eq!(page_ids(&all), ids);
+}

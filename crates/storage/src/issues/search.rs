@@ -65,11 +65,17 @@ pub enum SearchError {
     UnknownLevel(String),
     #[error("{key}: {value:?} is not a relative time like -24h, -7d or -30m")]
     BadRelativeTime { key: String, value: String },
+    /// PostgreSQL text cannot hold NUL, so no issue could match.
+    #[error("the search contains a NUL character")]
+    NulCharacter,
 }
 
 impl IssueQuery {
     /// Parses a search string; `now` anchors relative times.
     pub fn parse(input: &str, now: DateTime<Utc>) -> Result<Self, SearchError> {
+        if input.contains('\0') {
+            return Err(SearchError::NulCharacter);
+        }
         let mut q = IssueQuery::default();
         for token in tokenize(input)? {
             let Token {
@@ -153,7 +159,9 @@ fn relative(key: &str, value: &str) -> Result<Duration, SearchError> {
         value: value.to_string(),
     };
     let v = value.strip_prefix('-').unwrap_or(value);
-    let (num, unit) = v.split_at(v.len().saturating_sub(1));
+    // The unit is the last character, which need not be ASCII.
+    let cut = v.char_indices().last().map_or(0, |(i, _)| i);
+    let (num, unit) = v.split_at(cut);
     let n: i64 = num.parse().map_err(|_| bad())?;
     if !(0..=100_000).contains(&n) {
         return Err(bad());
@@ -301,5 +309,8 @@ mod tests {
         assert!(err("\"open").contains("unterminated quote"));
         assert!(err("firstSeen:-3y").contains("relative time"));
         assert!(err("message:\"abc").contains("unterminated"));
+        assert!(err("firstSeen:-2€").contains("relative time"));
+        assert!(err("lastSeen:€").contains("relative time"));
+        assert!(err("a\0b").contains("NUL"));
     }
 }
