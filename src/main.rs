@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod database;
 mod health;
+mod maintenance;
 mod serve;
 
 use std::process::ExitCode;

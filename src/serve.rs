@@ -50,6 +50,8 @@ async fn serve(
         alerts_db.clone(),
         moth_alerts::AlertsConfig::new(&config.base_url()),
     );
+    let maintenance =
+        crate::maintenance::Maintenance::start(db.clone(), std::time::Duration::from_secs(60));
     let app = Router::new()
         .merge(crate::health::router(db.clone()))
         .merge(ingest)
@@ -86,6 +88,7 @@ async fn serve(
     tracing::info!("stopping the alerts worker");
     alerts_worker.shutdown().await;
     alerts_db.close().await;
+    maintenance.stop().await;
     served
 }
 

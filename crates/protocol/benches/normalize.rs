@@ -1,23 +1,16 @@
-//! Throughput of envelope parsing + event normalisation on real captures and
-//! a synthetic ~20 KB event. Run with `cargo bench -p moth-protocol`; the
-//! numbers are for humans, nothing asserts on them.
+//! Criterion benchmarks of envelope parsing and event normalisation over
+//! every event capture and a synthetic ~20 KB event; criterion reports
+//! events/s per core (`cargo bench -p moth-protocol`).
 
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use moth_protocol::envelope::{Envelope, ItemType};
 use moth_protocol::event::{normalize_event, NormalizeOptions};
 use serde_json::{json, Value};
-
-fn capture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/sdk-captures")
-        .join(format!("{name}.body"));
-    std::fs::read(path).expect("capture exists")
-}
 
 /// A browser-style event grown to about 20 KB: a long stack, breadcrumbs,
 /// tags, request headers and some extra data.
@@ -57,82 +50,104 @@ fn synthetic_envelope() -> Vec<u8> {
     body
 }
 
-fn run(name: &str, body: Vec<u8>) {
-    let body = Bytes::from(body);
+/// Every SDK capture's body, decompressed (gzip/brotli per its metadata).
+fn capture_envelopes() -> Vec<Bytes> {
+    use std::io::Read;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/sdk-captures");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("captures dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") || path.ends_with("index.json")
+        {
+            continue;
+        }
+        let meta: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        if !meta["envelope_item_types"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "event"))
+        {
+            continue;
+        }
+        let body = std::fs::read(path.with_extension("body")).unwrap();
+        let encoding = meta["headers"]
+            .as_array()
+            .and_then(|h| {
+                h.iter().find(|p| {
+                    p[0].as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case("content-encoding"))
+                })
+            })
+            .and_then(|p| p[1].as_str())
+            .unwrap_or("");
+        let mut raw = Vec::new();
+        match encoding {
+            "gzip" => drop(flate2::read::MultiGzDecoder::new(&body[..]).read_to_end(&mut raw)),
+            "br" => drop(brotli::Decompressor::new(&body[..], 4096).read_to_end(&mut raw)),
+            _ => raw = body,
+        }
+        out.push(Bytes::from(raw));
+    }
+    out
+}
+
+fn options() -> NormalizeOptions {
     let received: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-11-22T11:55:00Z")
         .unwrap()
         .with_timezone(&Utc);
     let mut opts = NormalizeOptions::new(received);
     opts.client_ip = Some([127, 0, 0, 1].into());
-    let once = || {
-        let env = Envelope::parse(body.clone()).expect("parses");
-        for item in env.items_of_type(&ItemType::Event) {
-            black_box(normalize_event(&item.payload, &opts).expect("normalises"));
-        }
-    };
+    opts
+}
+
+fn benches(c: &mut Criterion) {
+    let opts = options();
+    let captures = capture_envelopes();
+    let synthetic = Bytes::from(synthetic_envelope());
+
+    let mut group = c.benchmark_group("envelope");
+    group.throughput(Throughput::Elements(captures.len() as u64));
+    group.bench_function("parse_all_event_captures", |b| {
+        b.iter(|| {
+            for body in &captures {
+                black_box(Envelope::parse(body.clone()).expect("parses"));
+            }
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("normalize");
+    group.throughput(Throughput::Elements(captures.len() as u64));
+    group.bench_function("all_event_captures", |b| {
+        b.iter(|| {
+            for body in &captures {
+                let env = Envelope::parse(body.clone()).expect("parses");
+                for item in env.items_of_type(&ItemType::Event) {
+                    black_box(normalize_event(&item.payload, &opts).expect("normalises"));
+                }
+            }
+        })
+    });
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("synthetic_20kb_browser_event", |b| {
+        b.iter(|| {
+            let env = Envelope::parse(synthetic.clone()).expect("parses");
+            for item in env.items_of_type(&ItemType::Event) {
+                black_box(normalize_event(&item.payload, &opts).expect("normalises"));
+            }
+        })
+    });
     // The floor: parsing the payload into a `Value`, which normalisation
     // cannot avoid.
-    let parse_only = || {
-        let env = Envelope::parse(body.clone()).expect("parses");
-        for item in env.items_of_type(&ItemType::Event) {
-            black_box(serde_json::from_slice::<Value>(&item.payload).expect("json"));
-        }
-    };
-    let per = time(once);
-    let floor = time(parse_only);
-    println!(
-        "{name:<40} {:>7} bytes {:>8.1} µs/event {:>7.0} events/s (JSON parse alone {:>6.1} µs)",
-        body.len(),
-        per.as_secs_f64() * 1e6,
-        1.0 / per.as_secs_f64(),
-        floor.as_secs_f64() * 1e6,
-    );
+    group.bench_function("synthetic_20kb_json_parse_only", |b| {
+        b.iter(|| {
+            let env = Envelope::parse(synthetic.clone()).expect("parses");
+            for item in env.items_of_type(&ItemType::Event) {
+                black_box(serde_json::from_slice::<Value>(&item.payload).expect("json"));
+            }
+        })
+    });
+    group.finish();
 }
 
-/// Mean wall time of `f` over about a second, after a warm-up. With
-/// `BENCH_ITERS=n` it runs exactly `n` times instead, for profilers
-/// (`valgrind --tool=callgrind`, `perf stat`) on a loaded machine where
-/// wall time means little.
-fn time(f: impl Fn()) -> Duration {
-    if let Some(n) = std::env::var("BENCH_ITERS")
-        .ok()
-        .and_then(|s| s.parse::<u32>().ok())
-    {
-        let start = Instant::now();
-        for _ in 0..n {
-            f();
-        }
-        return start.elapsed() / n.max(1);
-    }
-    for _ in 0..200 {
-        f();
-    }
-    let start = Instant::now();
-    let mut n = 0u32;
-    while start.elapsed() < Duration::from_secs(1) {
-        f();
-        n += 1;
-    }
-    start.elapsed() / n
-}
-
-fn main() {
-    run("synthetic ~20 KB browser event", synthetic_envelope());
-    for name in [
-        "browser-a-uncaught-typeerror.01.event",
-        "node-a-typeerror-nested.01.event",
-        "rust-b-anyhow.01.event",
-        "node-h-large-event.01.event",
-    ] {
-        let mut body = capture(name);
-        if body.starts_with(&[0x1f, 0x8b]) {
-            use std::io::Read;
-            let mut out = Vec::new();
-            flate2::read::GzDecoder::new(&body[..])
-                .read_to_end(&mut out)
-                .unwrap();
-            body = out;
-        }
-        run(name, body);
-    }
-}
+criterion_group!(normalize_benches, benches);
+criterion_main!(normalize_benches);

@@ -347,3 +347,46 @@ async fn event_pages_go_both_ways_without_gaps_or_duplicates() {
     let all = t.db.issue_events_page(issue, None, 100).await.unwrap();
     assert_eq!(page_ids(&all), ids);
 }
+
+#[tokio::test]
+async fn timed_mutes_expire_by_themselves() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let ids = store(&t.db, vec![event(p.id, "a", "A"), event(p.id, "b", "B")]).await;
+    let soon = Utc::now() + Duration::minutes(5);
+    t.db.set_issue_status(
+        &ids[..1],
+        &StatusChange::Mute {
+            until: Some(soon),
+            events: None,
+            users: None,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    t.db.set_issue_status(
+        &ids[1..],
+        &StatusChange::Mute {
+            until: None,
+            events: None,
+            users: None,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(t.db.expire_mutes(Utc::now()).await.unwrap().is_empty());
+    let expired =
+        t.db.expire_mutes(soon + Duration::seconds(1))
+            .await
+            .unwrap();
+    assert_eq!(expired, vec![ids[0]]);
+    assert_eq!(t.db.issue(ids[0]).await.unwrap().status, "unresolved");
+    assert_eq!(t.db.issue(ids[1]).await.unwrap().status, "muted");
+    let activity = t.db.issue_activity(ids[0], 1).await.unwrap();
+    assert_eq!(
+        (activity[0].kind.as_str(), &activity[0].data["reason"]),
+        ("set_unmuted", &serde_json::json!("expired"))
+    );
+}

@@ -96,6 +96,28 @@ impl Database {
         Ok(changed)
     }
 
+    /// Ends the mutes whose time is up (the other conditions — more events,
+    /// more users — end in the write pipeline when events arrive); returns
+    /// the issues that became unresolved. Each gets an activity entry.
+    pub async fn expire_mutes(&self, now: chrono::DateTime<Utc>) -> Result<Vec<i64>> {
+        let unresolved = IssueStatus::Unresolved;
+        Ok(sqlx::query_scalar(
+            "WITH expired AS ( \
+               UPDATE issues SET status = $2, status_details = $3 \
+               WHERE status = 'muted' AND status_details ? 'until' \
+                 AND (status_details->>'until')::timestamptz <= $1 \
+               RETURNING id) \
+             INSERT INTO issue_activity (issue_id, kind, data) \
+             SELECT id, 'set_unmuted', '{\"reason\": \"expired\"}'::jsonb FROM expired \
+             RETURNING issue_id",
+        )
+        .bind(now)
+        .bind(unresolved.coarse())
+        .bind(unresolved.to_stored())
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// Deletes issues and everything that belongs to them (events, hashes,
     /// counters). Future events with their fingerprints start new issues.
     pub async fn delete_issues(&self, ids: &[i64]) -> Result<u64> {
