@@ -67,6 +67,38 @@ pub fn base_event(fixtures: &std::path::Path) -> Result<Value> {
     Ok(serde_json::from_slice(&item.payload)?)
 }
 
+/// Identifier-like words for source lines and locals, so that templates
+/// compress about as well as real code does (not like repeated text).
+const WORDS: &[&str] = &[
+    "order", "customer", "invoice", "payment", "amount", "currency", "retry", "session", "token",
+    "cart", "item", "quantity", "price", "discount", "coupon", "address", "shipping", "tax",
+    "total", "status", "handler", "request", "response", "payload", "headers", "timeout", "client",
+    "backend", "cache", "key", "value", "result", "error", "message", "config", "settings",
+    "region", "account", "user", "profile",
+];
+
+/// A small deterministic generator (xorshift) seeded per issue and frame.
+struct Words(u64);
+
+impl Words {
+    fn next(&mut self) -> &'static str {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        WORDS[(self.0 % WORDS.len() as u64) as usize]
+    }
+
+    fn number(&mut self) -> u64 {
+        self.next();
+        self.0 % 10_000
+    }
+
+    fn line(&mut self, indent: usize) -> String {
+        let (a, b, c) = (self.next(), self.next(), self.next());
+        format!("{:indent$}{a} = self.{b}.get({c})", "")
+    }
+}
+
 /// The event for issue `k`: 10 frames per exception (20 in all), each with
 /// locals and 5 lines of context, function names unique to the issue.
 pub fn issue_event(base: &Value, k: usize) -> Value {
@@ -74,6 +106,10 @@ pub fn issue_event(base: &Value, k: usize) -> Value {
     let values = ev["exception"]["values"]
         .as_array_mut()
         .expect("capture has exceptions");
+    // Real stacks reuse a handful of files and idioms: frames draw their
+    // source lines from one pool per issue.
+    let mut pool_words = Words((k as u64 + 1) * 15_485_863);
+    let pool: Vec<String> = (0..8).map(|i| pool_words.line(4 + 4 * (i % 2))).collect();
     for (x, exc) in values.iter_mut().enumerate() {
         let frames = exc["stacktrace"]["frames"]
             .as_array()
@@ -82,25 +118,28 @@ pub fn issue_event(base: &Value, k: usize) -> Value {
         let template = frames.last().cloned().unwrap_or_else(|| json!({}));
         let mut grown = Vec::new();
         for depth in 0..10 {
+            let mut w =
+                Words(((k as u64 + 1) * 7919) ^ ((x as u64 * 10 + depth as u64 + 1) * 104_729));
             let mut f = template.clone();
-            let name = format!("handler_{k}_{x}_{depth}");
-            f["function"] = json!(name);
-            f["lineno"] = json!(100 + depth * 7);
-            f["context_line"] = json!(format!(
-                "        result = step_{depth}(request, payload, retries={depth})"
+            f["function"] = json!(format!("{}_{}_{k}_{x}_{depth}", w.next(), w.next()));
+            f["module"] = json!(format!("shop.{}.{}", w.next(), w.next()));
+            f["filename"] = json!(format!("shop/{}/{}.py", w.next(), w.next()));
+            f["abs_path"] = json!(format!(
+                "/srv/shop/releases/2.4.1/shop/{}/{}.py",
+                w.next(),
+                w.next()
             ));
-            f["pre_context"] = json!((0..5)
-                .map(|i| format!("    # step {depth} line {i}: validate the request payload"))
-                .collect::<Vec<_>>());
-            f["post_context"] = json!((0..5)
-                .map(|i| format!("    log.debug('after step {depth}', extra={{'line': {i}}})"))
-                .collect::<Vec<_>>());
+            f["lineno"] = json!(100 + depth * 7);
+            f["context_line"] = json!(w.line(8));
+            let pick = |w: &mut Words| pool[(w.number() % pool.len() as u64) as usize].clone();
+            f["pre_context"] = json!((0..5).map(|_| pick(&mut w)).collect::<Vec<_>>());
+            f["post_context"] = json!((0..5).map(|_| pick(&mut w)).collect::<Vec<_>>());
             f["vars"] = json!({
-                "request": format!("<Request id=req-{depth:04} path='/api/orders/{k}' method='POST' user=<User 4711>>"),
-                "payload": format!("{{'order_id': {k}, 'items': [{{'sku': 'A-{depth}', 'qty': 2, 'price': 9.5}}, {{'sku': 'B-2', 'qty': 0}}], 'currency': 'EUR', 'coupon': None}}"),
+                "request": format!("<Request id=req-{depth:04} path='/api/{}/{k}' method='POST' user=<User 4711>>", w.next()),
+                "payload": format!("{{'order_id': {k}, 'items': [{{'sku': 'A-{depth}', 'qty': 2, 'price': 9.5}}], '{}': '{}', 'coupon': None}}",
+                    w.next(), w.next()),
                 "retries": depth.to_string(),
-                "settings": "{'timeout': 30, 'verify_tls': True, 'endpoint': 'https://payments.internal.example/v2/charge', 'region': 'eu-west-1'}",
-                "self": format!("<OrderService object at 0x7f3a9c{depth:06x}>"),
+                "self": format!("<{}Service object at 0x7f3a9c{depth:06x}>", w.next()),
             });
             grown.push(f);
         }
