@@ -69,6 +69,26 @@ pub fn base36(mut n: i64) -> String {
     String::from_utf8(out).expect("ASCII")
 }
 
+/// The inverse of [`base36`] (either case); `None` for anything that is not
+/// a positive base-36 number that fits.
+pub fn parse_base36(s: &str) -> Option<i64> {
+    if s.is_empty() || s.len() > 12 || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let n = i64::from_str_radix(s, 36).ok()?;
+    (n > 0).then_some(n)
+}
+
+/// The per-project number of a short id as shown (`APP-1A` → 46) if its
+/// prefix is this project's slug (case-insensitively).
+pub fn parse_short_id(project_slug: &str, shown: &str) -> Option<i64> {
+    let (prefix, number) = shown.rsplit_once('-')?;
+    if !prefix.eq_ignore_ascii_case(project_slug) {
+        return None;
+    }
+    parse_base36(number)
+}
+
 /// Issue list orders (Sentry's `sort=` values in brackets).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum IssueSort {
@@ -264,6 +284,22 @@ impl Database {
             "SELECT {SUMMARY_COLUMNS} FROM issues i JOIN projects p ON p.id = i.project_id WHERE i.id = ANY($1) ORDER BY i.id"
         ))
         .bind(ids)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The ids of a project's issues with these short ids (missing ones are
+    /// simply absent), as `(short id, issue id)`.
+    pub async fn issue_ids_by_short_ids(
+        &self,
+        project_id: i64,
+        short_ids: &[i64],
+    ) -> Result<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT short_id, id FROM issues WHERE project_id = $1 AND short_id = ANY($2) ORDER BY short_id",
+        )
+        .bind(project_id)
+        .bind(short_ids)
         .fetch_all(self.pool())
         .await?)
     }
@@ -521,6 +557,21 @@ mod tests {
         assert_eq!(base36(35), "Z");
         assert_eq!(base36(36), "10");
         assert_eq!(base36(36 + 10), "1A");
+    }
+
+    #[test]
+    fn short_ids_parse_back() {
+        for n in [1, 35, 36, 46, 1_000_000] {
+            assert_eq!(parse_base36(&base36(n)), Some(n));
+        }
+        assert_eq!(parse_short_id("my-app", "MY-APP-1A"), Some(46));
+        assert_eq!(parse_short_id("my-app", "my-app-1a"), Some(46));
+        assert_eq!(parse_short_id("my-app", "OTHER-1A"), None);
+        assert_eq!(parse_short_id("app", "APP-"), None);
+        assert_eq!(parse_short_id("app", "APP-0"), None);
+        assert_eq!(parse_short_id("app", "APP-+1"), None);
+        assert_eq!(parse_short_id("app", "APP-ZZZZZZZZZZZZZ"), None);
+        assert_eq!(parse_short_id("app", "46"), None);
     }
 
     #[test]
