@@ -15,7 +15,7 @@ pub(crate) const HEAD: usize = 300;
 pub(crate) const FULL_CAP: usize = 16 * 1024;
 /// Characters of event data one page shows at most, whatever the event:
 /// huge events render in bounded time and size.
-pub(crate) const PAGE_BUDGET: usize = 2 * 1024 * 1024;
+pub(crate) const PAGE_BUDGET: usize = 1024 * 1024;
 
 /// A value cut for display: `head` always; `full` (up to [`FULL_CAP`]) when
 /// `head` is not all of it, behind a `<details>`; `cut` characters beyond
