@@ -208,21 +208,47 @@ impl Database {
         let limit = req.limit.clamp(1, 100);
         let col = req.sort.column();
         let backwards = req.cursor.is_some_and(|c| c.backwards);
-        let mut qb = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {SUMMARY_COLUMNS} FROM issues i JOIN projects p ON p.id = i.project_id WHERE "
-        ));
-        push_filters(&mut qb, req.project_ids, req.query);
-        if let Some(c) = req.cursor {
-            qb.push(format!(
-                " AND (i.{col}, i.id) {} (",
-                if backwards { ">" } else { "<" }
-            ));
-            push_key(&mut qb, req.sort, c.key);
-            qb.push(", ").push_bind(c.id).push(")");
-        }
         let dir = if backwards { "ASC" } else { "DESC" };
-        qb.push(format!(" ORDER BY i.{col} {dir}, i.id {dir} LIMIT "));
-        qb.push_bind(limit + 1);
+        // Every status: one branch per status, each an ordered walk of its
+        // (project_id, status, sort key) index, merged, instead of sorting
+        // all of a project's issues (no index orders them across statuses
+        // for every sort).
+        let branches: &[Option<&'static str>] = match req.query.status {
+            Some(_) => &[None],
+            None => &[Some("unresolved"), Some("resolved"), Some("muted")],
+        };
+        let union = branches.len() > 1;
+        let mut qb = QueryBuilder::<Postgres>::new(if union { "SELECT * FROM (" } else { "" });
+        for (n, status) in branches.iter().enumerate() {
+            if n > 0 {
+                qb.push(" UNION ALL ");
+            }
+            qb.push(format!(
+                "{}SELECT {SUMMARY_COLUMNS} FROM issues i JOIN projects p ON p.id = i.project_id WHERE ",
+                if union { "(" } else { "" }
+            ));
+            push_filters(&mut qb, req.project_ids, req.query);
+            if let Some(status) = status {
+                qb.push(" AND i.status = ").push_bind(*status);
+            }
+            if let Some(c) = req.cursor {
+                qb.push(format!(
+                    " AND (i.{col}, i.id) {} (",
+                    if backwards { ">" } else { "<" }
+                ));
+                push_key(&mut qb, req.sort, c.key);
+                qb.push(", ").push_bind(c.id).push(")");
+            }
+            qb.push(format!(" ORDER BY i.{col} {dir}, i.id {dir} LIMIT "));
+            qb.push_bind(limit + 1);
+            if union {
+                qb.push(")");
+            }
+        }
+        if union {
+            qb.push(format!(") u ORDER BY u.{col} {dir}, u.id {dir} LIMIT "));
+            qb.push_bind(limit + 1);
+        }
         let mut rows: Vec<IssueSummary> = qb.build_query_as().fetch_all(self.pool()).await?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
@@ -368,9 +394,16 @@ impl Database {
 
 /// `WHERE` conditions for a search over some projects.
 fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, project_ids: &[i64], q: &IssueQuery) {
-    qb.push("i.project_id = ANY(")
-        .push_bind(project_ids.to_vec())
-        .push(")");
+    // One project (every issue list page) as `=`: with `= ANY(array)` the
+    // planner cannot walk the (project_id, status, sort key) indexes in
+    // order and sorts every matching issue instead (100 ms at 100,000).
+    match project_ids {
+        [one] => qb.push("i.project_id = ").push_bind(*one),
+        many => qb
+            .push("i.project_id = ANY(")
+            .push_bind(many.to_vec())
+            .push(")"),
+    };
     if let Some(s) = q.status {
         qb.push(" AND i.status = ").push_bind(s.as_str());
     }

@@ -19,8 +19,9 @@ use crate::{access, CurrentUser, UiError, UiState};
 
 /// Issues per page.
 pub(crate) const PAGE_SIZE: i64 = 25;
-/// Matching issues counted at most ("10,000+").
-const COUNT_CAP: i64 = 10_000;
+/// Matching issues counted at most ("1,000+"): an exact count of a broad
+/// search would cost more than the page itself.
+const COUNT_CAP: i64 = 1_000;
 
 /// The list's settings, read leniently from the query string: anything
 /// unknown falls back to the default rather than failing the page.
