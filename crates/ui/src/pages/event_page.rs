@@ -60,6 +60,8 @@ pub(crate) async fn event_context(
         id => &hex,
         title => &event.title,
         when => When::new(event.timestamp, now),
+        // Breadcrumb rows show times of day; the event ends their list.
+        time_of_day => event.timestamp.format("%H:%M:%S%.3f").to_string(),
         received => When::new(event.received_at, now),
         release => &event.release,
         environment => &event.environment,
