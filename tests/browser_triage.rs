@@ -64,7 +64,14 @@ async fn triage_in_the_browser() {
     assert!(statuses[0].0.starts_with("ZeroDivisionError"));
     assert_eq!(statuses[0].1, "resolved");
     assert_eq!(statuses[1].1, "unresolved");
-    for page in ["projects", "issue-list", "issue", "event", "settings", "event-hostile"] {
+    for page in [
+        "projects",
+        "issue-list",
+        "issue",
+        "event",
+        "settings",
+        "event-hostile",
+    ] {
         let file = screenshots_dir().join(format!("{page}.png"));
         assert!(
             std::fs::metadata(&file).is_ok_and(|m| m.len() > 1000),

@@ -52,7 +52,12 @@ async fn outsiders_get_404_on_every_page_and_form_and_change_nothing() {
     let home = outsider.get("/").await.text;
     assert!(home.contains("Beta") && !home.contains("Alpha"));
     // Made-up and malformed ids are the same 404.
-    for path in ["/issues/999999", "/issues/abc", "/issues/1%27", "/projects/nope/issues"] {
+    for path in [
+        "/issues/999999",
+        "/issues/abc",
+        "/issues/1%27",
+        "/projects/nope/issues",
+    ] {
         assert_eq!(member.get(path).await.status, 404, "{path}");
     }
 
@@ -62,8 +67,14 @@ async fn outsiders_get_404_on_every_page_and_form_and_change_nothing() {
         (format!("/issues/{a0}/status"), vec![("action", "resolve")]),
         (format!("/issues/{a0}/merge"), vec![("issues", "ALPHA-2")]),
         (format!("/issues/{a0}/delete"), vec![]),
-        ("/projects/alpha/issues/bulk".into(), vec![("action", "resolve"), ("issue", &a0s)]),
-        ("/projects/alpha/issues/bulk".into(), vec![("action", "delete"), ("confirm", "1"), ("issue", &a0s)]),
+        (
+            "/projects/alpha/issues/bulk".into(),
+            vec![("action", "resolve"), ("issue", &a0s)],
+        ),
+        (
+            "/projects/alpha/issues/bulk".into(),
+            vec![("action", "delete"), ("confirm", "1"), ("issue", &a0s)],
+        ),
     ];
     for (action, fields) in &forms {
         let r = outsider.submit("/", action, fields).await;
@@ -71,7 +82,11 @@ async fn outsiders_get_404_on_every_page_and_form_and_change_nothing() {
     }
     // Their own project's bulk form cannot reach Alpha's issues either.
     let r = outsider
-        .submit("/", "/projects/beta/issues/bulk", &[("action", "resolve"), ("issue", &a0s)])
+        .submit(
+            "/",
+            "/projects/beta/issues/bulk",
+            &[("action", "resolve"), ("issue", &a0s)],
+        )
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(m.issue_ids(&alpha).await, vec![a0, a1]);
@@ -84,7 +99,12 @@ async fn outsiders_get_404_on_every_page_and_form_and_change_nothing() {
             .submit(
                 "/projects/alpha/issues",
                 "/projects/alpha/issues/bulk",
-                &[("action", action), ("confirm", "1"), ("issue", &a1s), ("issue", &bs)],
+                &[
+                    ("action", action),
+                    ("confirm", "1"),
+                    ("issue", &a1s),
+                    ("issue", &bs),
+                ],
             )
             .await;
         assert_eq!(r.status, 404, "{action}");
@@ -93,7 +113,11 @@ async fn outsiders_get_404_on_every_page_and_form_and_change_nothing() {
     assert_eq!(m.status(b).await, "unresolved");
     // Merging an issue the member cannot see: 404, nothing moves.
     let r = member
-        .submit(&format!("/issues/{a0}"), &format!("/issues/{a0}/merge"), &[("issues", &bs)])
+        .submit(
+            &format!("/issues/{a0}"),
+            &format!("/issues/{a0}/merge"),
+            &[("issues", &bs)],
+        )
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(m.issue_ids(&beta).await, vec![b]);
@@ -101,14 +125,22 @@ async fn outsiders_get_404_on_every_page_and_form_and_change_nothing() {
     // project's bulk form.
     let admin = m.signed_in("root@example.com").await;
     let r = admin
-        .submit("/", "/projects/alpha/issues/bulk", &[("action", "resolve"), ("issue", &bs)])
+        .submit(
+            "/",
+            "/projects/alpha/issues/bulk",
+            &[("action", "resolve"), ("issue", &bs)],
+        )
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(m.status(b).await, "unresolved");
 
     // The member can act.
     let r = member
-        .submit(&format!("/issues/{a0}"), &format!("/issues/{a0}/status"), &[("action", "resolve")])
+        .submit(
+            &format!("/issues/{a0}"),
+            &format!("/issues/{a0}/status"),
+            &[("action", "resolve")],
+        )
         .await;
     assert_eq!(r.status, 303);
     assert_eq!(m.status(a0).await, "resolved");
@@ -118,7 +150,9 @@ async fn outsiders_get_404_on_every_page_and_form_and_change_nothing() {
     let r = anon.get(&format!("/issues/{a1}")).await;
     assert_eq!(r.status, 303);
     assert!(r.location().starts_with("/login?next="), "{}", r.location());
-    let r = anon.post(&format!("/issues/{a1}/status"), &[("action", "resolve")]).await;
+    let r = anon
+        .post(&format!("/issues/{a1}/status"), &[("action", "resolve")])
+        .await;
     assert!(r.status >= 300, "{}", r.status);
     assert_eq!(m.status(a1).await, "unresolved");
 }

@@ -10,12 +10,12 @@ use serde_json::{json, Value};
 
 fn problem(n: usize) -> Value {
     json!({
-        "level": if n % 5 == 0 { "warning" } else { "error" },
+        "level": match n % 5 { 0 => "warning", _ => "error" },
         "logentry": {"formatted": format!("Problem {n}")},
         "fingerprint": [format!("problem-{n}")],
-        "environment": if n % 3 == 0 { "staging" } else { "production" },
+        "environment": match n % 3 { 0 => "staging", _ => "production" },
         "release": if n == 7 { "2.0" } else { "1.0" },
-        "tags": [["browser.name", if n % 10 == 1 { "Firefox" } else { "Chrome" }]],
+        "tags": [["browser.name", match n % 10 { 1 => "Firefox", _ => "Chrome" }]],
         "user": if n < 3 { json!({"email": format!("u{n}@example.com")}) } else { json!({}) },
     })
 }
@@ -70,7 +70,10 @@ async fn status_changes_delete_and_merge_from_the_issue_page() {
     assert_eq!((r.status, r.location()), (303, page.as_str()));
     assert_eq!(m.status(a).await, "resolved");
     let shown = web.get(&page).await.text;
-    assert!(shown.contains("root@example.com</b> resolved the issue"), "{shown}");
+    assert!(
+        shown.contains("root@example.com</b> resolved the issue"),
+        "{shown}"
+    );
     assert!(!listed(&web.get("/projects/shop/issues").await.text).contains(&a));
     assert!(listed(&web.get("/projects/shop/issues?status=resolved").await.text).contains(&a));
 
@@ -94,27 +97,62 @@ async fn status_changes_delete_and_merge_from_the_issue_page() {
     }
     assert_eq!(details(a).await["release"], "2.1");
 
-    act(vec![("action", "mute"), ("mute_for", ""), ("mute_events", ""), ("mute_users", "")]).await;
+    act(vec![
+        ("action", "mute"),
+        ("mute_for", ""),
+        ("mute_events", ""),
+        ("mute_users", ""),
+    ])
+    .await;
     assert_eq!(m.status(a).await, "muted");
     assert!(web.get(&page).await.text.contains("forever"));
-    act(vec![("action", "mute"), ("mute_for", "24h"), ("mute_events", "100"), ("mute_users", "5")]).await;
+    act(vec![
+        ("action", "mute"),
+        ("mute_for", "24h"),
+        ("mute_events", "100"),
+        ("mute_users", "5"),
+    ])
+    .await;
     let muted = details(a).await;
-    assert_eq!((muted["events"].as_i64(), muted["users"].as_i64()), (Some(100), Some(5)));
+    assert_eq!(
+        (muted["events"].as_i64(), muted["users"].as_i64()),
+        (Some(100), Some(5))
+    );
     assert!(muted["until"].is_string());
     assert!(web.get(&page).await.text.contains("until 100 more events"));
-    let activity = m.scalar(&format!("SELECT count(*) FROM issue_activity WHERE issue_id = {a}")).await;
+    let activity = m
+        .scalar(&format!(
+            "SELECT count(*) FROM issue_activity WHERE issue_id = {a}"
+        ))
+        .await;
     assert_eq!(activity, 6, "one entry per change, none for refused ones");
 
     // Merge by short id and by id; the sources disappear into A.
     let r = web
-        .submit(&page, &format!("/issues/{a}/merge"), &[("issues", "shop-2, 3")])
+        .submit(
+            &page,
+            &format!("/issues/{a}/merge"),
+            &[("issues", "shop-2, 3")],
+        )
         .await;
     assert_eq!(r.status, 303, "{}", r.text);
     assert_eq!(m.issue_ids(&project).await, vec![a, d]);
     assert_eq!(m.t.db.issue(a).await.unwrap().times_seen, 3);
-    assert!(web.get(&page).await.text.contains("merged SHOP-2, SHOP-3 into this issue"));
-    for (bad, code) in [("SHOP-99", 400), ("OTHER-1", 400), ("", 400), (&*foreign.to_string(), 400), ("999999", 404)] {
-        let r = web.submit(&page, &format!("/issues/{a}/merge"), &[("issues", bad)]).await;
+    assert!(web
+        .get(&page)
+        .await
+        .text
+        .contains("merged SHOP-2, SHOP-3 into this issue"));
+    for (bad, code) in [
+        ("SHOP-99", 400),
+        ("OTHER-1", 400),
+        ("", 400),
+        (&*foreign.to_string(), 400),
+        ("999999", 404),
+    ] {
+        let r = web
+            .submit(&page, &format!("/issues/{a}/merge"), &[("issues", bad)])
+            .await;
         assert_eq!(r.status, code, "merge {bad:?}: {}", r.text);
     }
     assert_eq!(m.issue_ids(&project).await, vec![a, d]);
@@ -125,10 +163,20 @@ async fn status_changes_delete_and_merge_from_the_issue_page() {
     assert_eq!(confirm.status, 200);
     assert!(confirm.text.contains("Problem 3") && confirm.text.contains("Delete for good"));
     assert_eq!(m.issue_ids(&project).await, vec![a, d]);
-    let r = web.submit(&format!("/issues/{d}/delete"), &format!("/issues/{d}/delete"), &[]).await;
+    let r = web
+        .submit(
+            &format!("/issues/{d}/delete"),
+            &format!("/issues/{d}/delete"),
+            &[],
+        )
+        .await;
     assert_eq!((r.status, r.location()), (303, "/projects/shop/issues"));
     assert_eq!(m.issue_ids(&project).await, vec![a]);
-    assert_eq!(m.scalar(&format!("SELECT count(*) FROM events WHERE issue_id = {d}")).await, 0);
+    assert_eq!(
+        m.scalar(&format!("SELECT count(*) FROM events WHERE issue_id = {d}"))
+            .await,
+        0
+    );
     assert_eq!(web.get(&format!("/issues/{d}")).await.status, 404);
 }
 
@@ -178,7 +226,10 @@ async fn the_list_filters_sorts_pages_and_acts_in_bulk() {
     assert_eq!(count("?query=browser.name%3AFirefox").await, 3);
     assert_eq!(count("?query=%22Problem+13%22").await, 1);
     assert_eq!(count("?query=user.email%3Au1%40example.com").await, 1);
-    assert_eq!(count("?query=level%3Awarning+environment%3Astaging").await, 2);
+    assert_eq!(
+        count("?query=level%3Awarning+environment%3Astaging").await,
+        2
+    );
     assert_eq!(count("?query=is%3Aresolved&status=unresolved").await, 0);
     let bad = list("?query=%22open").await;
     assert_eq!(bad.status, 400);
@@ -186,7 +237,10 @@ async fn the_list_filters_sorts_pages_and_acts_in_bulk() {
     assert_eq!(listed(&list("?sort=freq").await.text)[0], ids[4]);
     assert_eq!(listed(&list("?sort=new").await.text)[0], ids[29]);
     assert_eq!(listed(&list("?sort=user").await.text)[0], ids[2]);
-    assert!(list("?period=14d").await.text.contains("aria-label=\"3 events in 14d\""));
+    assert!(list("?period=14d")
+        .await
+        .text
+        .contains("aria-label=\"3 events in 14d\""));
     let all = list("?all=1").await;
     assert_eq!(all.text.matches(" checked>").count(), 25);
 
@@ -197,31 +251,63 @@ async fn the_list_filters_sorts_pages_and_acts_in_bulk() {
         .submit(
             back_to,
             "/projects/shop/issues/bulk",
-            &[("action", "resolve"), ("issue", &i0), ("issue", &i1), ("back", back_to)],
+            &[
+                ("action", "resolve"),
+                ("issue", &i0),
+                ("issue", &i1),
+                ("back", back_to),
+            ],
         )
         .await;
     assert_eq!((r.status, r.location()), (303, back_to));
-    assert_eq!((m.status(ids[0]).await, m.status(ids[1]).await), ("resolved".into(), "resolved".into()));
+    assert_eq!(
+        (m.status(ids[0]).await, m.status(ids[1]).await),
+        ("resolved".into(), "resolved".into())
+    );
     assert!(list("").await.text.contains("28 issues"));
-    web.submit(back_to, "/projects/shop/issues/bulk", &[("action", "mute"), ("mute_for", "1h"), ("issue", &i2)])
-        .await;
+    web.submit(
+        back_to,
+        "/projects/shop/issues/bulk",
+        &[("action", "mute"), ("mute_for", "1h"), ("issue", &i2)],
+    )
+    .await;
     assert_eq!(m.status(ids[2]).await, "muted");
-    let r = web.submit(back_to, "/projects/shop/issues/bulk", &[("action", "resolve")]).await;
+    let r = web
+        .submit(
+            back_to,
+            "/projects/shop/issues/bulk",
+            &[("action", "resolve")],
+        )
+        .await;
     assert_eq!(r.status, 400, "nothing selected");
 
     // Bulk delete asks first, listing what goes.
     let (i3, i5) = (ids[3].to_string(), ids[5].to_string());
     let r = web
-        .submit(back_to, "/projects/shop/issues/bulk", &[("action", "delete"), ("issue", &i3), ("issue", &i5)])
+        .submit(
+            back_to,
+            "/projects/shop/issues/bulk",
+            &[("action", "delete"), ("issue", &i3), ("issue", &i5)],
+        )
         .await;
     assert_eq!(r.status, 200);
-    assert!(r.text.contains("Delete 2 issues of Shop?") && r.text.contains("Problem 3") && r.text.contains("Problem 5"));
+    assert!(
+        r.text.contains("Delete 2 issues of Shop?")
+            && r.text.contains("Problem 3")
+            && r.text.contains("Problem 5")
+    );
     assert_eq!(m.issue_ids(&project).await.len(), 30);
     let r = web
         .submit(
             back_to,
             "/projects/shop/issues/bulk",
-            &[("action", "delete"), ("confirm", "1"), ("issue", &i3), ("issue", &i5), ("back", "//evil.example/")],
+            &[
+                ("action", "delete"),
+                ("confirm", "1"),
+                ("issue", &i3),
+                ("issue", &i5),
+                ("back", "//evil.example/"),
+            ],
         )
         .await;
     assert_eq!((r.status, r.location()), (303, "/projects/shop/issues"));

@@ -92,7 +92,11 @@ async fn the_pages_show_what_an_event_holds() {
 
     let home = web.get("/").await;
     assert_eq!(home.status, 200);
-    has_all(&home, "projects", &["Shop", "<svg class=\"spark\"", ">1</a>"]);
+    has_all(
+        &home,
+        "projects",
+        &["Shop", "<svg class=\"spark\"", ">1</a>"],
+    );
 
     let list = web.get("/projects/shop/issues").await;
     assert_eq!(list.status, 200);
@@ -145,30 +149,63 @@ async fn the_pages_show_what_an_event_holds() {
         &page.text[frame_start..lib]
     );
     // Newest frame first: charge before checkout before get_response.
-    let pos = |s: &str| page.text.find(&format!("<span class=\"fn\">{s}</span>")).unwrap();
+    let pos = |s: &str| {
+        page.text
+            .find(&format!("<span class=\"fn\">{s}</span>"))
+            .unwrap()
+    };
     assert!(pos("charge") < pos("checkout") && pos("checkout") < pos("get_response"));
     // Oldest first on request.
     let oldest = web.get(&format!("/issues/{issue}?order=oldest")).await;
-    let pos = |s: &str| oldest.text.find(&format!("<span class=\"fn\">{s}</span>")).unwrap();
+    let pos = |s: &str| {
+        oldest
+            .text
+            .find(&format!("<span class=\"fn\">{s}</span>"))
+            .unwrap()
+    };
     assert!(pos("get_response") < pos("charge"));
 
     // The latest event is the second; it links to the first.
     let older = format!("/issues/{issue}/events/{first}");
     assert!(page.text.contains(&second));
-    assert!(page.text.contains(&format!("href=\"{}\">‹ Older", older.replace('/', "&#x2f;"))));
+    assert!(page.text.contains(&format!(
+        "href=\"{}\">‹ Older",
+        older.replace('/', "&#x2f;")
+    )));
     let ev = web.get(&older).await;
     assert_eq!(ev.status, 200);
-    has_all(&ev, "event page", &[&first, "Newer ›", "charge(cart.total)", "Raw JSON"]);
+    has_all(
+        &ev,
+        "event page",
+        &[&first, "Newer ›", "charge(cart.total)", "Raw JSON"],
+    );
     let latest = web.get(&format!("/issues/{issue}/events/latest")).await;
     assert_eq!(latest.status, 303);
-    assert_eq!(latest.location(), format!("/issues/{issue}/events/{second}"));
+    assert_eq!(
+        latest.location(),
+        format!("/issues/{issue}/events/{second}")
+    );
     let oldest = web.get(&format!("/issues/{issue}/events/oldest")).await;
     assert_eq!(oldest.location(), older);
     // Dashed ids work too; unknown, malformed and other issues' events do not.
-    let dashed = uuid::Uuid::parse_str(&first).unwrap().hyphenated().to_string();
-    assert_eq!(web.get(&format!("/issues/{issue}/events/{dashed}")).await.status, 200);
+    let dashed = uuid::Uuid::parse_str(&first)
+        .unwrap()
+        .hyphenated()
+        .to_string();
+    assert_eq!(
+        web.get(&format!("/issues/{issue}/events/{dashed}"))
+            .await
+            .status,
+        200
+    );
     for bad in ["0123456789abcdef0123456789abcdef", "nope", "<script>"] {
-        assert_eq!(web.get(&format!("/issues/{issue}/events/{bad}")).await.status, 404, "{bad}");
+        assert_eq!(
+            web.get(&format!("/issues/{issue}/events/{bad}"))
+                .await
+                .status,
+            404,
+            "{bad}"
+        );
     }
 
     // All events, a page at a time.
@@ -177,7 +214,9 @@ async fn the_pages_show_what_an_event_holds() {
     has_all(&all, "events page", &[&first[..8], &second[..8], "(2)"]);
 
     // The raw JSON, as a download.
-    let raw = web.get(&format!("/issues/{issue}/events/{first}/json")).await;
+    let raw = web
+        .get(&format!("/issues/{issue}/events/{first}/json"))
+        .await;
     assert_eq!(raw.status, 200);
     assert_eq!(raw.header("content-type"), "application/json");
     assert_eq!(
@@ -196,9 +235,16 @@ async fn the_pages_show_what_an_event_holds() {
         "settings",
         &[
             &ingest.dsn.replace('/', "&#x2f;"),
-            "sentry_sdk.init(", "@sentry&#x2f;browser", "@sentry&#x2f;node", "sentry::init(",
-            "sentry.Init(sentry.ClientOptions", "io.sentry", "SentrySdk.Init", "\\Sentry\\init(",
-            "Sentry.init do |config|", "Save members",
+            "sentry_sdk.init(",
+            "@sentry&#x2f;browser",
+            "@sentry&#x2f;node",
+            "sentry::init(",
+            "sentry.Init(sentry.ClientOptions",
+            "io.sentry",
+            "SentrySdk.Init",
+            "\\Sentry\\init(",
+            "Sentry.init do |config|",
+            "Save members",
         ],
     );
 }
@@ -255,7 +301,8 @@ async fn hostile_event_data_is_shown_as_text_and_never_as_markup_or_a_script_lin
         if path != "/" {
             // Shown literally (escaped), not dropped.
             assert!(
-                page.text.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+                page.text
+                    .contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
                 "{path} does not show the payload as text"
             );
         }
@@ -263,7 +310,9 @@ async fn hostile_event_data_is_shown_as_text_and_never_as_markup_or_a_script_lin
     let page = web.get(&format!("/issues/{issue}/events/{id}")).await;
     // The request URL is shown but is not a link; the long value is cut
     // with a way to see the rest.
-    assert!(page.text.contains("<span class=\"mono\">javascript:alert(1)</span>"));
+    assert!(page
+        .text
+        .contains("<span class=\"mono\">javascript:alert(1)</span>"));
     assert!(page.text.contains("<details class=\"clip\">"));
     // Exception values show 1000 characters, then the rest on demand.
     let more = format!("+{} characters", P.chars().count() + 5000 - 1000);
@@ -277,8 +326,9 @@ async fn a_huge_event_renders_in_bounded_size() {
     m.user("root@example.com", true).await;
     let (_, ingest) = m.project("Shop").await;
     // About 900 KB of event: 200 frames with 20 variables of 200 characters.
-    let vars: serde_json::Map<String, Value> =
-        (0..20).map(|i| (format!("v{i}"), json!("x".repeat(200)))).collect();
+    let vars: serde_json::Map<String, Value> = (0..20)
+        .map(|i| (format!("v{i}"), json!("x".repeat(200))))
+        .collect();
     let frames: Vec<Value> = (0..200)
         .map(|i| json!({"function": format!("f{i}"), "filename": "a.py", "lineno": i, "context_line": "y".repeat(300), "vars": vars, "in_app": true}))
         .collect();
@@ -302,7 +352,11 @@ async fn a_python_sdk_exception_shows_its_stack_trace_with_source_context() {
     let out = tokio::task::spawn_blocking(move || sdk::python("python-a-zerodiv-deep", &dsn))
         .await
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The SDK flushed before it exited, and 200 means committed.
     let issue: i64 = m.scalar("SELECT id FROM issues").await;
     let web = m.signed_in("root@example.com").await;

@@ -148,7 +148,12 @@ impl Ingest {
             .await
             .unwrap();
         let status = r.status().as_u16();
-        assert_eq!(status, 200, "ingest refused the event: {}", r.text().await.unwrap());
+        assert_eq!(
+            status,
+            200,
+            "ingest refused the event: {}",
+            r.text().await.unwrap()
+        );
         id
     }
 }
@@ -255,8 +260,12 @@ impl Web {
     /// Posts a form shown on `page` with its CSRF token and these fields.
     pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Resp {
         let shown = self.get(page).await;
-        let token = hidden_value(&shown.text, "csrf_token")
-            .unwrap_or_else(|| panic!("no csrf_token on {page} ({}):\n{}", shown.status, shown.text));
+        let token = hidden_value(&shown.text, "csrf_token").unwrap_or_else(|| {
+            panic!(
+                "no csrf_token on {page} ({}):\n{}",
+                shown.status, shown.text
+            )
+        });
         let mut all = vec![("csrf_token", token.as_str())];
         all.extend_from_slice(fields);
         self.post(action, &all).await

@@ -20,7 +20,10 @@ use moth_protocol::dsn::Dsn;
 use template::Compression;
 
 #[derive(Debug, Parser)]
-#[command(name = "moth-loadgen", about = "Send realistic Sentry SDK traffic to a DSN")]
+#[command(
+    name = "moth-loadgen",
+    about = "Send realistic Sentry SDK traffic to a DSN"
+)]
 struct Args {
     /// DSN to send to (http://KEY@HOST:PORT/PROJECT).
     #[arg(long)]
@@ -70,10 +73,17 @@ fn main() -> Result<()> {
         "{}://{}/{}api/{}/envelope/",
         dsn.scheme,
         dsn.authority,
-        if dsn.path_prefix.is_empty() { String::new() } else { format!("{}/", dsn.path_prefix) },
+        if dsn.path_prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", dsn.path_prefix)
+        },
         dsn.project_id
     );
-    let auth = format!("Sentry sentry_key={}, sentry_version=7, sentry_client=sentry.python/2.75.0", dsn.public_key);
+    let auth = format!(
+        "Sentry sentry_key={}, sentry_version=7, sentry_client=sentry.python/2.75.0",
+        dsn.public_key
+    );
     let count = args.max_events.unwrap_or(15_000 * args.duration as usize);
     let bodies = prepare(&args, count)?;
     let avg = bodies.iter().map(|b| b.len()).sum::<usize>() / bodies.len().max(1);
@@ -85,22 +95,38 @@ fn main() -> Result<()> {
         template::uncompressed_size(&args.fixtures)?
     );
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     let (stats, sent, elapsed) = runtime.block_on(run(&args, url, auth, bodies))?;
     let accepted = stats.statuses.get(&200).copied().unwrap_or(0);
     let mut lat = stats.latencies_us.clone();
     lat.sort_unstable();
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0);
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
     let secs = elapsed.as_secs_f64();
 
     let (stored_rate, stored_secs) = match &args.stored_cmd {
         Some(cmd) => {
-            let t = wait_stored(cmd, accepted, Duration::from_secs(args.stored_timeout), elapsed)?;
+            let t = wait_stored(
+                cmd,
+                accepted,
+                Duration::from_secs(args.stored_timeout),
+                elapsed,
+            )?;
             (accepted as f64 / t.as_secs_f64(), t.as_secs_f64())
         }
         None => (f64::NAN, f64::NAN),
     };
-    let statuses: Vec<String> = stats.statuses.iter().map(|(s, n)| format!("{s}:{n}")).collect();
+    let statuses: Vec<String> = stats
+        .statuses
+        .iter()
+        .map(|(s, n)| format!("{s}:{n}"))
+        .collect();
     if args.json {
         println!(
             "{}",
@@ -116,8 +142,18 @@ fn main() -> Result<()> {
     } else {
         println!("requests/s        {:.0}", sent as f64 / secs);
         println!("events/s accepted {:.0}", accepted as f64 / secs);
-        println!("statuses          {} (transport errors: {})", statuses.join(" "), stats.errors);
-        println!("latency ms        p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}", pct(0.5) as f64 / 1e3, pct(0.9) as f64 / 1e3, pct(0.99) as f64 / 1e3, lat.last().copied().unwrap_or(0) as f64 / 1e3);
+        println!(
+            "statuses          {} (transport errors: {})",
+            statuses.join(" "),
+            stats.errors
+        );
+        println!(
+            "latency ms        p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
+            pct(0.5) as f64 / 1e3,
+            pct(0.9) as f64 / 1e3,
+            pct(0.99) as f64 / 1e3,
+            lat.last().copied().unwrap_or(0) as f64 / 1e3
+        );
         if args.stored_cmd.is_some() {
             println!("events/s stored   {stored_rate:.0} (all {accepted} stored {stored_secs:.1} s after the start)");
         }
@@ -128,8 +164,14 @@ fn main() -> Result<()> {
 /// Generates `count` bodies on every core.
 fn prepare(args: &Args, count: usize) -> Result<Vec<bytes::Bytes>> {
     let base = template::base_event(&args.fixtures)?;
-    let events: Arc<Vec<serde_json::Value>> = Arc::new((0..args.issues.max(1)).map(|k| template::issue_event(&base, k)).collect());
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let events: Arc<Vec<serde_json::Value>> = Arc::new(
+        (0..args.issues.max(1))
+            .map(|k| template::issue_event(&base, k))
+            .collect(),
+    );
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let per = count.div_ceil(threads);
     let compression = args.compression;
     let handles: Vec<_> = (0..threads)
@@ -151,13 +193,21 @@ fn prepare(args: &Args, count: usize) -> Result<Vec<bytes::Bytes>> {
         .collect();
     let mut out = Vec::with_capacity(count);
     for h in handles {
-        out.extend(h.join().map_err(|_| anyhow::anyhow!("body generation panicked"))?);
+        out.extend(
+            h.join()
+                .map_err(|_| anyhow::anyhow!("body generation panicked"))?,
+        );
     }
     out.truncate(count);
     Ok(out)
 }
 
-async fn run(args: &Args, url: String, auth: String, bodies: Vec<bytes::Bytes>) -> Result<(Stats, usize, Duration)> {
+async fn run(
+    args: &Args,
+    url: String,
+    auth: String,
+    bodies: Vec<bytes::Bytes>,
+) -> Result<(Stats, usize, Duration)> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency.max(64))
         .timeout(Duration::from_secs(60))
@@ -169,9 +219,21 @@ async fn run(args: &Args, url: String, auth: String, bodies: Vec<bytes::Bytes>) 
     let deadline = start + Duration::from_secs(args.duration);
     let encoding = args.compression.header();
     let send = {
-        let (client, url, auth, bodies, stats) = (client.clone(), url.clone(), auth.clone(), bodies.clone(), stats.clone());
+        let (client, url, auth, bodies, stats) = (
+            client.clone(),
+            url.clone(),
+            auth.clone(),
+            bodies.clone(),
+            stats.clone(),
+        );
         move |i: usize| {
-            let (client, url, auth, bodies, stats) = (client.clone(), url.clone(), auth.clone(), bodies.clone(), stats.clone());
+            let (client, url, auth, bodies, stats) = (
+                client.clone(),
+                url.clone(),
+                auth.clone(),
+                bodies.clone(),
+                stats.clone(),
+            );
             async move {
                 let mut req = client
                     .post(&url)
@@ -239,9 +301,16 @@ async fn run(args: &Args, url: String, auth: String, bodies: Vec<bytes::Bytes>) 
 fn wait_stored(cmd: &str, accepted: u64, timeout: Duration, sending: Duration) -> Result<Duration> {
     let t0 = Instant::now();
     loop {
-        let out = std::process::Command::new("sh").arg("-c").arg(cmd).output().context("run --stored-cmd")?;
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .output()
+            .context("run --stored-cmd")?;
         let text = String::from_utf8_lossy(&out.stdout);
-        let n: u64 = text.trim().parse().with_context(|| format!("--stored-cmd printed {text:?}, not a number"))?;
+        let n: u64 = text
+            .trim()
+            .parse()
+            .with_context(|| format!("--stored-cmd printed {text:?}, not a number"))?;
         if n >= accepted {
             return Ok(sending + t0.elapsed());
         }

@@ -52,10 +52,13 @@ const BASE: &str = "python-b-chained.01.event";
 
 /// Loads the base event from the fixtures directory.
 pub fn base_event(fixtures: &std::path::Path) -> Result<Value> {
-    let body = std::fs::read(fixtures.join(format!("{BASE}.body"))).with_context(|| format!("read {BASE}.body"))?;
+    let body = std::fs::read(fixtures.join(format!("{BASE}.body")))
+        .with_context(|| format!("read {BASE}.body"))?;
     let mut raw = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&body[..]), &mut raw).context("gunzip capture")?;
-    let envelope = moth_protocol::envelope::Envelope::parse(bytes::Bytes::from(raw)).context("parse capture")?;
+    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&body[..]), &mut raw)
+        .context("gunzip capture")?;
+    let envelope = moth_protocol::envelope::Envelope::parse(bytes::Bytes::from(raw))
+        .context("parse capture")?;
     let item = envelope
         .items
         .iter()
@@ -68,9 +71,14 @@ pub fn base_event(fixtures: &std::path::Path) -> Result<Value> {
 /// locals and 5 lines of context, function names unique to the issue.
 pub fn issue_event(base: &Value, k: usize) -> Value {
     let mut ev = base.clone();
-    let values = ev["exception"]["values"].as_array_mut().expect("capture has exceptions");
+    let values = ev["exception"]["values"]
+        .as_array_mut()
+        .expect("capture has exceptions");
     for (x, exc) in values.iter_mut().enumerate() {
-        let frames = exc["stacktrace"]["frames"].as_array().cloned().unwrap_or_default();
+        let frames = exc["stacktrace"]["frames"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let template = frames.last().cloned().unwrap_or_else(|| json!({}));
         let mut grown = Vec::new();
         for depth in 0..10 {
@@ -78,9 +86,15 @@ pub fn issue_event(base: &Value, k: usize) -> Value {
             let name = format!("handler_{k}_{x}_{depth}");
             f["function"] = json!(name);
             f["lineno"] = json!(100 + depth * 7);
-            f["context_line"] = json!(format!("        result = step_{depth}(request, payload, retries={depth})"));
-            f["pre_context"] = json!((0..5).map(|i| format!("    # step {depth} line {i}: validate the request payload")).collect::<Vec<_>>());
-            f["post_context"] = json!((0..5).map(|i| format!("    log.debug('after step {depth}', extra={{'line': {i}}})")).collect::<Vec<_>>());
+            f["context_line"] = json!(format!(
+                "        result = step_{depth}(request, payload, retries={depth})"
+            ));
+            f["pre_context"] = json!((0..5)
+                .map(|i| format!("    # step {depth} line {i}: validate the request payload"))
+                .collect::<Vec<_>>());
+            f["post_context"] = json!((0..5)
+                .map(|i| format!("    log.debug('after step {depth}', extra={{'line': {i}}})"))
+                .collect::<Vec<_>>());
             f["vars"] = json!({
                 "request": format!("<Request id=req-{depth:04} path='/api/orders/{k}' method='POST' user=<User 4711>>"),
                 "payload": format!("{{'order_id': {k}, 'items': [{{'sku': 'A-{depth}', 'qty': 2, 'price': 9.5}}, {{'sku': 'B-2', 'qty': 0}}], 'currency': 'EUR', 'coupon': None}}"),
@@ -91,10 +105,13 @@ pub fn issue_event(base: &Value, k: usize) -> Value {
             grown.push(f);
         }
         exc["stacktrace"]["frames"] = json!(grown);
-        exc["value"] = json!(format!("invalid literal for int() with base 10: 'order-{k}'"));
+        exc["value"] = json!(format!(
+            "invalid literal for int() with base 10: 'order-{k}'"
+        ));
     }
     ev["tags"] = json!({"shard": format!("s{}", k % 8), "feature": "checkout"});
-    ev["user"] = json!({"id": format!("user-{}", k % 50), "email": format!("user{}@example.com", k % 50)});
+    ev["user"] =
+        json!({"id": format!("user-{}", k % 50), "email": format!("user{}@example.com", k % 50)});
     ev["release"] = json!("shop@2.4.1");
     ev
 }
@@ -109,7 +126,11 @@ pub fn envelope_body(event: &Value, compression: Compression) -> (String, Vec<u8
         .map(|d| d.as_secs_f64())
         .unwrap_or_default());
     let payload = serde_json::to_vec(&ev).expect("serialise event");
-    let mut body = format!("{{\"event_id\":\"{id}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).into_bytes();
+    let mut body = format!(
+        "{{\"event_id\":\"{id}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n",
+        payload.len()
+    )
+    .into_bytes();
     body.extend_from_slice(&payload);
     body.push(b'\n');
     (id, compression.compress(&body))
@@ -118,5 +139,7 @@ pub fn envelope_body(event: &Value, compression: Compression) -> (String, Vec<u8
 /// Size of a typical event body before compression.
 pub fn uncompressed_size(fixtures: &std::path::Path) -> Result<usize> {
     let base = base_event(fixtures)?;
-    Ok(envelope_body(&issue_event(&base, 1), Compression::None).1.len())
+    Ok(envelope_body(&issue_event(&base, 1), Compression::None)
+        .1
+        .len())
 }

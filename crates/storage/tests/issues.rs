@@ -371,7 +371,11 @@ async fn pages_over_every_status_merge_the_statuses_in_order() {
         let back = page(last.previous).await;
         assert_eq!(
             back.issues.iter().map(|i| i.id).collect::<Vec<_>>(),
-            pages[pages.len() - 2].issues.iter().map(|i| i.id).collect::<Vec<_>>(),
+            pages[pages.len() - 2]
+                .issues
+                .iter()
+                .map(|i| i.id)
+                .collect::<Vec<_>>(),
             "{sort:?}"
         );
     }
@@ -388,7 +392,9 @@ async fn short_ids_and_releases_of_a_project() {
     let b = store(&t.db, vec![e]).await[0];
     let o = store(&t.db, vec![event(other.id, "o", "O")]).await[0];
     assert_eq!(
-        t.db.issue_ids_by_short_ids(p.id, &[2, 1, 99]).await.unwrap(),
+        t.db.issue_ids_by_short_ids(p.id, &[2, 1, 99])
+            .await
+            .unwrap(),
         vec![(1, a), (2, b)]
     );
     assert_eq!(

@@ -88,12 +88,24 @@ async fn main() {
         ("sort: users", "?sort=user"),
         ("all statuses, last seen", "?status=all"),
         ("all statuses, sort: events", "?status=all&sort=freq"),
-        ("filter: level warning + environment staging", "?level=warning&environment=staging"),
+        (
+            "filter: level warning + environment staging",
+            "?level=warning&environment=staging",
+        ),
         ("filter: release 1.3", "?release=1.3"),
-        ("search: browser.name:Firefox", "?query=browser.name%3AFirefox"),
-        ("search: user.email (one issue)", "?query=user.email%3Au500%40example.com"),
+        (
+            "search: browser.name:Firefox",
+            "?query=browser.name%3AFirefox",
+        ),
+        (
+            "search: user.email (one issue)",
+            "?query=user.email%3Au500%40example.com",
+        ),
         ("search: free text \"module 42\"", "?query=module+42"),
-        ("search: free text matching nothing", "?query=nothing-matches-this"),
+        (
+            "search: free text matching nothing",
+            "?query=nothing-matches-this",
+        ),
         ("sparklines over 14 days", "?period=14d"),
     ] {
         measure(name, web.times(&format!("{list}{query}")).await);
@@ -127,7 +139,9 @@ fn next_link(html: &str) -> Option<String> {
 /// Users, the `bench` project and the bulk data, set-based.
 async fn fill(db: &moth_storage::Database) {
     let hash = moth_storage::password::hash_password(PASSWORD);
-    db.create_user("bench@example.com", &hash, true).await.unwrap();
+    db.create_user("bench@example.com", &hash, true)
+        .await
+        .unwrap();
     let (project, _) = db.create_project("Bench", Some("python")).await.unwrap();
     assert_eq!(project.slug, "bench");
     let pool = db.pool();

@@ -236,7 +236,10 @@ mod tests {
         let now = Utc::now();
         let c = bar_chart(
             "24 h",
-            &[(current_hour(now), 10), (current_hour(now) - Duration::hours(2), 5)],
+            &[
+                (current_hour(now), 10),
+                (current_hour(now) - Duration::hours(2), 5),
+            ],
             now,
             24,
             1,

@@ -93,10 +93,7 @@ async fn issue_event(
     event_id: &str,
 ) -> Result<StoredEvent, UiError> {
     let uuid = Uuid::try_parse(event_id).map_err(|_| UiError::NotFound)?;
-    let event = state
-        .db()
-        .event_by_event_id(issue.project_id, uuid)
-        .await?;
+    let event = state.db().event_by_event_id(issue.project_id, uuid).await?;
     if event.issue_id != issue.id {
         return Err(UiError::NotFound);
     }
@@ -116,12 +113,10 @@ pub(crate) async fn show(
             .db()
             .issue_edge_event(issue.id, event_id == "latest")
             .await?;
-        return Ok(Redirect::to(&format!(
-            "/issues/{}/events/{}",
-            issue.id,
-            e.event_id_hex()
-        ))
-        .into_response());
+        return Ok(
+            Redirect::to(&format!("/issues/{}/events/{}", issue.id, e.event_id_hex()))
+                .into_response(),
+        );
     }
     let event = issue_event(&state, &issue, &event_id).await?;
     let event = event_context(
@@ -148,7 +143,10 @@ pub(crate) async fn json(
     let data = event.data()?;
     let body = serde_json::to_vec_pretty(&data).map_err(|e| UiError::internal(&e))?;
     // The name is the hex event id: nothing from the event's text.
-    let disposition = format!("attachment; filename=\"event-{}.json\"", event.event_id_hex());
+    let disposition = format!(
+        "attachment; filename=\"event-{}.json\"",
+        event.event_id_hex()
+    );
     Ok((
         [
             (

@@ -47,11 +47,15 @@ pub(crate) fn thousands(n: i64) -> String {
     if n < 0 {
         out.push('-');
     }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
+    // Digits before the first comma, then groups of three.
+    let lead = match digits.len() % 3 {
+        0 => 3.min(digits.len()),
+        n => n,
+    };
+    out.push_str(&digits[..lead]);
+    for group in digits.as_bytes()[lead..].chunks(3) {
+        out.push(',');
+        out.push_str(std::str::from_utf8(group).expect("ASCII digits"));
     }
     out
 }
@@ -94,9 +98,10 @@ pub(crate) fn status_view(issue: &IssueSummary, now: DateTime<Utc>) -> StatusVie
                 None => "in the next release".to_string(),
             }),
         ),
-        IssueStatus::ResolvedInRelease { release } => {
-            ("resolved".to_string(), Some(format!("in release {release}")))
-        }
+        IssueStatus::ResolvedInRelease { release } => (
+            "resolved".to_string(),
+            Some(format!("in release {release}")),
+        ),
         IssueStatus::Muted(m) => {
             let mut until = Vec::new();
             if let Some(t) = m.until {

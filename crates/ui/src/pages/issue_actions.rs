@@ -278,7 +278,10 @@ mod tests {
 
     #[test]
     fn forms_become_status_changes() {
-        assert_eq!(status_change(&form("action=resolve")).unwrap(), StatusChange::Resolve);
+        assert_eq!(
+            status_change(&form("action=resolve")).unwrap(),
+            StatusChange::Resolve
+        );
         assert_eq!(
             status_change(&form("action=resolve_in_release&release=+2.0+")).unwrap(),
             StatusChange::ResolveInRelease("2.0".into())
@@ -286,10 +289,22 @@ mod tests {
         assert!(status_change(&form("action=resolve_in_release&release=")).is_err());
         assert_eq!(
             status_change(&form("action=mute&mute_for=&mute_events=&mute_users=")).unwrap(),
-            StatusChange::Mute { until: None, events: None, users: None }
+            StatusChange::Mute {
+                until: None,
+                events: None,
+                users: None
+            }
         );
-        match status_change(&form("action=mute&mute_for=24h&mute_events=100&mute_users=5")).unwrap() {
-            StatusChange::Mute { until: Some(t), events: Some(100), users: Some(5) } => {
+        match status_change(&form(
+            "action=mute&mute_for=24h&mute_events=100&mute_users=5",
+        ))
+        .unwrap()
+        {
+            StatusChange::Mute {
+                until: Some(t),
+                events: Some(100),
+                users: Some(5),
+            } => {
                 let hours = (t - Utc::now()).num_minutes();
                 assert!((1430..=1440).contains(&hours), "{hours}");
             }

@@ -89,9 +89,11 @@ impl ListParams {
     /// Whether the search box says `is:…` itself (then it wins over the
     /// status tabs).
     pub fn search_sets_status(&self) -> bool {
-        self.query
-            .split_whitespace()
-            .any(|w| w.to_ascii_lowercase().trim_start_matches('!').starts_with("is:"))
+        self.query.split_whitespace().any(|w| {
+            w.to_ascii_lowercase()
+                .trim_start_matches('!')
+                .starts_with("is:")
+        })
     }
 
     /// The search with the filters applied on top.
@@ -353,20 +355,29 @@ mod tests {
         let q = p.issue_query().unwrap();
         assert_eq!(q.status, Some(StatusFilter::Unresolved));
         assert_eq!(q.levels, vec![level::ERROR, level::WARNING]);
-        assert_eq!(q.tags, vec![("environment".to_string(), "prod".to_string())]);
+        assert_eq!(
+            q.tags,
+            vec![("environment".to_string(), "prod".to_string())]
+        );
         assert_eq!(q.text, vec!["boom".to_string()]);
         assert_eq!(
             p.href("app", |p| p.status = "all".into()),
             "/projects/app/issues?query=level%3Aerror+boom&status=all&environment=prod&level=warning&sort=freq&period=14d"
         );
-        assert_eq!(ListParams::parse(None).href("app", |_| {}), "/projects/app/issues");
+        assert_eq!(
+            ListParams::parse(None).href("app", |_| {}),
+            "/projects/app/issues"
+        );
     }
 
     #[test]
     fn the_search_box_status_wins_over_the_tabs() {
         let p = ListParams::parse(Some("query=is%3Aresolved&status=muted"));
         assert!(p.search_sets_status());
-        assert_eq!(p.issue_query().unwrap().status, Some(StatusFilter::Resolved));
+        assert_eq!(
+            p.issue_query().unwrap().status,
+            Some(StatusFilter::Resolved)
+        );
         let p = ListParams::parse(Some("query=is%3Aall"));
         assert_eq!(p.issue_query().unwrap().status, None);
         let p = ListParams::parse(Some("query=%22open"));

@@ -117,7 +117,11 @@ fn activity_view(a: &ActivityEntry) -> Value {
             let merged: Vec<String> = data
                 .get("merged")
                 .and_then(|m| m.as_array())
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             format!("merged {} into this issue", merged.join(", "))
         }
@@ -242,7 +246,10 @@ pub(crate) async fn events(
     let more = page.len() as i64 > EVENTS_PAGE;
     page.truncate(EVENTS_PAGE as usize);
     let older_href = more
-        .then(|| page.last().map(|e| format!("/issues/{}/events?before={}", issue.id, e.id)))
+        .then(|| {
+            page.last()
+                .map(|e| format!("/issues/{}/events?before={}", issue.id, e.id))
+        })
         .flatten();
     let ctx = context! {
         issue => issue_header(&issue, &project),

@@ -5,11 +5,11 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
 use minijinja::context;
 use moth_protocol::dsn::Dsn;
 use moth_storage::membership::ProjectRef;
 use moth_storage::projects::Project;
-use chrono::Utc;
 use serde_json::json;
 
 use super::charts::{self, Period};

@@ -11,10 +11,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub(crate) use sections::tag_search_href;
-use sections::{CrumbView, ContextView, MessageView, ProcessingError, RequestView, SdkView, TagView};
+use sections::{
+    ContextView, CrumbView, MessageView, ProcessingError, RequestView, SdkView, TagView,
+};
 use stack::{ExceptionView, StackView, ThreadView};
-pub(crate) use text::Clip;
 use text::Budget;
+pub(crate) use text::Clip;
 
 /// A whole event, ready for `event_detail.html`.
 #[derive(Debug, Serialize)]

@@ -97,7 +97,10 @@ pub(crate) struct CrumbView {
 
 /// Breadcrumbs oldest first, as a timeline ending at the event.
 pub(crate) fn breadcrumbs(data: &Value, b: &Budget) -> Vec<CrumbView> {
-    let Some(values) = data.pointer("/breadcrumbs/values").and_then(Value::as_array) else {
+    let Some(values) = data
+        .pointer("/breadcrumbs/values")
+        .and_then(Value::as_array)
+    else {
         return Vec::new();
     };
     values
@@ -155,7 +158,9 @@ pub(crate) fn request(data: &Value, b: &Budget) -> Option<RequestView> {
         url_href: url.and_then(safe_href),
         query,
         query_text,
-        fragment: get("fragment").and_then(Value::as_str).map(|f| b.clip(f, HEAD)),
+        fragment: get("fragment")
+            .and_then(Value::as_str)
+            .map(|f| b.clip(f, HEAD)),
         headers,
         cookies,
         cookies_text,
@@ -239,8 +244,7 @@ pub(crate) fn tags(data: &Value, project_slug: &str, b: &Budget) -> Vec<TagView>
 pub(crate) fn tag_search_href(project_slug: &str, k: &str, v: &str) -> Option<String> {
     let plain_key = !k.is_empty()
         && k.len() <= 200
-        && k
-            .chars()
+        && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
     if !plain_key || v.len() > 200 {
         return None;
@@ -334,7 +338,11 @@ pub(crate) fn sdk(data: &Value, b: &Budget) -> Option<SdkView> {
                 .take(MAX_ROWS)
                 .filter_map(|p| {
                     Some(b.line(
-                        &format!("{} {}", str_of(p, "name")?, str_of(p, "version").unwrap_or("")),
+                        &format!(
+                            "{} {}",
+                            str_of(p, "name")?,
+                            str_of(p, "version").unwrap_or("")
+                        ),
                         200,
                     ))
                 })
@@ -406,7 +414,11 @@ mod tests {
         assert_eq!(m.text.head, "user ada paid 50% of x");
         assert_eq!(m.template.unwrap().head, "user %s paid %d%% of {}");
         assert_eq!(m.params.len(), 3);
-        let m = message(&json!({"logentry": {"formatted": "done", "message": "done"}}), &b).unwrap();
+        let m = message(
+            &json!({"logentry": {"formatted": "done", "message": "done"}}),
+            &b,
+        )
+        .unwrap();
         assert_eq!(m.text.head, "done");
         assert!(m.template.is_none());
         assert_eq!(apply_params("%s and %s", &[&json!(1)]), "1 and %s");
@@ -428,7 +440,11 @@ mod tests {
         assert_eq!(r.headers[1].0, "X-Evil");
         assert_eq!(r.query[0].0, "a");
         assert!(r.body.unwrap().head.contains("\"k\""));
-        let r = request(&json!({"request": {"url": "https://shop.example/cart?x=1"}}), &b).unwrap();
+        let r = request(
+            &json!({"request": {"url": "https://shop.example/cart?x=1"}}),
+            &b,
+        )
+        .unwrap();
         assert_eq!(r.url_href.as_deref(), Some("https://shop.example/cart?x=1"));
     }
 

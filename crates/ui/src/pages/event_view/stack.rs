@@ -316,7 +316,10 @@ mod tests {
         assert_eq!(ex[0].mechanism.as_ref().unwrap().handled, Some(false));
         let frames = &ex[0].stack.as_ref().unwrap().frames;
         assert_eq!(frames[0].function, "main");
-        assert!(frames[0].in_app && frames[0].open, "unmarked frames are the app's when none is marked");
+        assert!(
+            frames[0].in_app && frames[0].open,
+            "unmarked frames are the app's when none is marked"
+        );
         assert!(!frames[1].in_app && !frames[1].open);
         let lines: Vec<(Option<u64>, &str, bool)> = frames[0]
             .context
@@ -325,7 +328,12 @@ mod tests {
             .collect();
         assert_eq!(
             lines,
-            vec![(Some(8), "a", false), (Some(9), "b", false), (Some(10), "boom()", true), (Some(11), "c", false)]
+            vec![
+                (Some(8), "a", false),
+                (Some(9), "b", false),
+                (Some(10), "boom()", true),
+                (Some(11), "c", false)
+            ]
         );
         assert_eq!(frames[0].vars[0].0, "n");
         let oldest = exceptions(&data, &b, true);
@@ -348,7 +356,10 @@ mod tests {
         ]});
         let s = stack(&lib_only, &b, false);
         assert_eq!(s.app_frames, 0);
-        assert!(s.frames[0].open && !s.frames[1].open, "the crash frame opens");
+        assert!(
+            s.frames[0].open && !s.frames[1].open,
+            "the crash frame opens"
+        );
     }
 
     #[test]
