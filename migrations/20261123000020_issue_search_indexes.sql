@@ -6,8 +6,8 @@
 -- probing every issue of the project.
 CREATE INDEX issue_tag_values_key_value ON issue_tag_values (key, value, issue_id);
 
--- Free text (`ILIKE '%words%'` on title and culprit) through trigram
--- indexes. pg_trgm ships with PostgreSQL (contrib) and is a trusted
+-- Free text (`(title || ' ' || culprit) ILIKE '%word%'`) through one
+-- trigram index. pg_trgm ships with PostgreSQL (contrib) and is a trusted
 -- extension, but a server may lack it or refuse it: then searches scan,
 -- slower but correct, and Moth still starts.
 DO $$
@@ -21,10 +21,9 @@ $$;
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
-        CREATE INDEX issues_title_trgm ON issues USING gin (title gin_trgm_ops);
-        CREATE INDEX issues_culprit_trgm ON issues USING gin (culprit gin_trgm_ops);
+        CREATE INDEX issues_text_trgm ON issues USING gin ((title || ' ' || culprit) gin_trgm_ops);
     END IF;
 EXCEPTION WHEN OTHERS THEN
-    RAISE NOTICE 'trigram indexes not created (%): free-text issue search will scan', SQLERRM;
+    RAISE NOTICE 'trigram index not created (%): free-text issue search will scan', SQLERRM;
 END
 $$;

@@ -406,3 +406,32 @@ async fn short_ids_and_releases_of_a_project() {
     assert_eq!(versions, vec!["2.0", "1.0"]);
     assert!(t.db.project_releases(other.id, 10).await.unwrap().len() == 1);
 }
+
+#[tokio::test]
+async fn counts_give_up_after_their_budget() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    store(&t.db, vec![event(p.id, "a", "A"), event(p.id, "b", "B")]).await;
+    let budget = std::time::Duration::from_millis(200);
+    assert_eq!(
+        t.db.count_issues_within(&[p.id], &q(""), 1000, budget)
+            .await
+            .unwrap(),
+        Some(2)
+    );
+    // A count that cannot finish in time (here: waiting for a lock) is None.
+    let mut blocker = t.db.pool().begin().await.unwrap();
+    sqlx::query("LOCK TABLE issues IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    assert_eq!(
+        t.db.count_issues_within(&[p.id], &q(""), 1000, budget)
+            .await
+            .unwrap(),
+        None
+    );
+    blocker.rollback().await.unwrap();
+    // The pool's connections are fine afterwards.
+    assert_eq!(t.db.count_issues(&[p.id], &q(""), 1000).await.unwrap(), 2);
+}
