@@ -26,7 +26,9 @@ const PASSWORD: &str = "bench password 123";
 #[tokio::main]
 async fn main() {
     // Failed requests log their cause.
-    tracing_subscriber::fmt().with_env_filter("warn").init();
+    tracing_subscriber::fmt()
+        .with_env_filter("warn,sqlx::query=error")
+        .init();
     let args: Vec<String> = std::env::args().collect();
     let reuse = args
         .iter()

@@ -1,14 +1,17 @@
 //! Reading issues: the filtered, sorted, keyset-paginated list shared by the
-//! issue list page and the API, one issue, and what hangs off an issue
-//! (hourly counts, tag distributions, activity).
+//! issue list page and the API, its count, one issue, and short ids. What
+//! hangs off an issue lives beside: `counts` (hourly counts), `tags`
+//! (distributions), `activity`.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, Postgres, QueryBuilder};
 
+pub use super::activity::ActivityEntry;
 use super::search::IssueQuery;
 use super::status::IssueStatus;
+pub use super::tags::{TagDistribution, TagValueCount};
 use crate::{Database, Result};
 
 /// An issue as lists and pages show it.
@@ -379,62 +382,16 @@ impl Database {
                 .await?;
         Ok(rows.into_iter().collect())
     }
-
-    /// Unresolved issues per project.
-    pub async fn unresolved_counts(&self, project_ids: &[i64]) -> Result<HashMap<i64, i64>> {
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT project_id, count(*) FROM issues WHERE project_id = ANY($1) AND status = 'unresolved' GROUP BY project_id",
-        )
-        .bind(project_ids)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().collect())
-    }
-
-    /// Events per hour for each issue since `since` (hours with no event absent).
-    pub async fn issue_hourly_counts(
-        &self,
-        issue_ids: &[i64],
-        since: DateTime<Utc>,
-    ) -> Result<HashMap<i64, Vec<(DateTime<Utc>, i64)>>> {
-        let rows: Vec<(i64, DateTime<Utc>, i64)> = sqlx::query_as(
-            "SELECT issue_id, hour, count FROM issue_hourly_counts WHERE issue_id = ANY($1) AND hour >= $2 ORDER BY issue_id, hour",
-        )
-        .bind(issue_ids)
-        .bind(since)
-        .fetch_all(self.pool())
-        .await?;
-        let mut out: HashMap<i64, Vec<(DateTime<Utc>, i64)>> = HashMap::new();
-        for (id, hour, count) in rows {
-            out.entry(id).or_default().push((hour, count));
-        }
-        Ok(out)
-    }
-
-    /// Events per hour for each project since `since`.
-    pub async fn project_hourly_counts(
-        &self,
-        project_ids: &[i64],
-        since: DateTime<Utc>,
-    ) -> Result<HashMap<i64, Vec<(DateTime<Utc>, i64)>>> {
-        let rows: Vec<(i64, DateTime<Utc>, i64)> = sqlx::query_as(
-            "SELECT project_id, hour, count FROM project_hourly_counts WHERE project_id = ANY($1) AND hour >= $2 ORDER BY project_id, hour",
-        )
-        .bind(project_ids)
-        .bind(since)
-        .fetch_all(self.pool())
-        .await?;
-        let mut out: HashMap<i64, Vec<(DateTime<Utc>, i64)>> = HashMap::new();
-        for (id, hour, count) in rows {
-            out.entry(id).or_default().push((hour, count));
-        }
-        Ok(out)
-    }
 }
 
 /// `SELECT count(*)` of a search, stopping at `cap`.
-fn count_query<'a>(project_ids: &[i64], query: &IssueQuery, cap: i64) -> QueryBuilder<'a, Postgres> {
-    let mut qb = QueryBuilder::<Postgres>::new("SELECT count(*) FROM (SELECT 1 FROM issues i WHERE ");
+fn count_query<'a>(
+    project_ids: &[i64],
+    query: &IssueQuery,
+    cap: i64,
+) -> QueryBuilder<'a, Postgres> {
+    let mut qb =
+        QueryBuilder::<Postgres>::new("SELECT count(*) FROM (SELECT 1 FROM issues i WHERE ");
     push_filters(&mut qb, project_ids, query);
     qb.push(" LIMIT ").push_bind(cap).push(") x");
     qb
@@ -515,116 +472,6 @@ fn escape_like(s: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// A tag of an issue with its most common values.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct TagDistribution {
-    pub key: String,
-    /// Events that carried this tag.
-    pub total: i64,
-    /// Distinct values.
-    pub distinct: i64,
-    /// Most frequent first: (value, count, first seen, last seen).
-    pub top: Vec<TagValueCount>,
-}
-
-#[derive(Debug, Clone, FromRow, serde::Serialize)]
-pub struct TagValueCount {
-    pub value: String,
-    pub count: i64,
-    pub first_seen: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
-}
-
-impl Database {
-    /// Every tag of an issue with its top `top_n` values, keys by frequency.
-    pub async fn issue_tags(&self, issue_id: i64, top_n: i64) -> Result<Vec<TagDistribution>> {
-        let totals: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT key, sum(times_seen)::int8, count(*) FROM issue_tag_values WHERE issue_id = $1 \
-             GROUP BY key ORDER BY sum(times_seen) DESC, key",
-        )
-        .bind(issue_id)
-        .fetch_all(self.pool())
-        .await?;
-        // (key, value, times seen, first seen, last seen)
-        type TopValue = (String, String, i64, DateTime<Utc>, DateTime<Utc>);
-        let tops: Vec<TopValue> = sqlx::query_as(
-            "SELECT key, value, times_seen, first_seen, last_seen FROM ( \
-               SELECT key, value, times_seen, first_seen, last_seen, \
-                      row_number() OVER (PARTITION BY key ORDER BY times_seen DESC, value) AS rank \
-               FROM issue_tag_values WHERE issue_id = $1) r \
-             WHERE rank <= $2 ORDER BY key, rank",
-        )
-        .bind(issue_id)
-        .bind(top_n)
-        .fetch_all(self.pool())
-        .await?;
-        let mut by_key: HashMap<String, Vec<TagValueCount>> = HashMap::new();
-        for (key, value, count, first_seen, last_seen) in tops {
-            by_key.entry(key).or_default().push(TagValueCount {
-                value,
-                count,
-                first_seen,
-                last_seen,
-            });
-        }
-        Ok(totals
-            .into_iter()
-            .map(|(key, total, distinct)| TagDistribution {
-                top: by_key.remove(&key).unwrap_or_default(),
-                key,
-                total,
-                distinct,
-            })
-            .collect())
-    }
-
-    /// The values of one tag of an issue, most frequent first, paginated by offset.
-    pub async fn issue_tag_values(
-        &self,
-        issue_id: i64,
-        key: &str,
-        offset: i64,
-        limit: i64,
-    ) -> Result<Vec<TagValueCount>> {
-        Ok(sqlx::query_as(
-            "SELECT value, times_seen AS count, first_seen, last_seen FROM issue_tag_values \
-             WHERE issue_id = $1 AND key = $2 ORDER BY times_seen DESC, value OFFSET $3 LIMIT $4",
-        )
-        .bind(issue_id)
-        .bind(key)
-        .bind(offset.max(0))
-        .bind(limit.clamp(1, 1000))
-        .fetch_all(self.pool())
-        .await?)
-    }
-}
-
-/// One entry of an issue's activity log.
-#[derive(Debug, Clone, FromRow, serde::Serialize)]
-pub struct ActivityEntry {
-    pub id: i64,
-    pub kind: String,
-    pub user_id: Option<i64>,
-    pub user_email: Option<String>,
-    pub data: serde_json::Value,
-    pub created_at: DateTime<Utc>,
-}
-
-impl Database {
-    /// An issue's activity, newest first.
-    pub async fn issue_activity(&self, issue_id: i64, limit: i64) -> Result<Vec<ActivityEntry>> {
-        Ok(sqlx::query_as(
-            "SELECT a.id, a.kind, a.user_id, u.email AS user_email, a.data, a.created_at \
-             FROM issue_activity a LEFT JOIN users u ON u.id = a.user_id \
-             WHERE a.issue_id = $1 ORDER BY a.id DESC LIMIT $2",
-        )
-        .bind(issue_id)
-        .bind(limit.clamp(1, 1000))
-        .fetch_all(self.pool())
-        .await?)
-    }
 }
 
 #[cfg(test)]
