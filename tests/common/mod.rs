@@ -262,6 +262,7 @@ where
 /// Whether a PostgreSQL postmaster is alive on `<data_dir>/postgres`.
 pub mod captures;
 pub mod sdk;
+pub mod web;
 
 pub fn embedded_postgres_running(data_dir: &Path) -> bool {
     moth_storage::embedded::PostmasterPid::read(&data_dir.join("postgres"))

@@ -16,6 +16,7 @@ pub mod login_attempts;
 pub mod membership;
 pub mod password;
 pub mod projects;
+pub mod releases;
 pub mod sessions;
 pub mod setup_tokens;
 pub mod tokens;

@@ -390,3 +390,134 @@ async fn timed_mutes_expire_by_themselves() {
         ("set_unmuted", &serde_json::json!("expired"))
     );
 }
+
+#[tokio::test]
+async fn pages_over_every_status_merge_the_statuses_in_order() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..12 {
+        let mut e = event(p.id, &format!("h{n}"), &format!("E{n}"));
+        e.timestamp = Utc::now() - Duration::minutes(100 - n);
+        ids.push(store(&t.db, vec![e]).await[0]);
+    }
+    // Mixed statuses, so that every page draws from several.
+    t.db.set_issue_status(&[ids[1], ids[4], ids[7]], &StatusChange::Resolve, None)
+        .await
+        .unwrap();
+    let mute = StatusChange::Mute {
+        until: None,
+        events: None,
+        users: None,
+    };
+    t.db.set_issue_status(&[ids[2], ids[9]], &mute, None)
+        .await
+        .unwrap();
+    let query = q("is:all");
+    for sort in [
+        IssueSort::LastSeen,
+        IssueSort::FirstSeen,
+        IssueSort::Events,
+        IssueSort::Users,
+    ] {
+        let page = |cursor| {
+            let db = t.db.clone();
+            let query = query.clone();
+            async move {
+                db.list_issues(&IssueListRequest {
+                    project_ids: &[p.id],
+                    query: &query,
+                    sort,
+                    cursor,
+                    limit: 5,
+                })
+                .await
+                .unwrap()
+            }
+        };
+        let mut seen = Vec::new();
+        let mut pages = vec![page(None).await];
+        while let Some(next) = pages.last().unwrap().next {
+            pages.push(page(Some(next)).await);
+        }
+        for pg in &pages {
+            seen.extend(pg.issues.iter().map(|i| i.id));
+        }
+        let mut all = ids.clone();
+        all.sort_unstable();
+        let mut sorted = seen.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, all, "{sort:?}: every issue once");
+        if matches!(sort, IssueSort::LastSeen | IssueSort::FirstSeen) {
+            let newest_first: Vec<i64> = ids.iter().rev().copied().collect();
+            assert_eq!(seen, newest_first, "{sort:?}");
+        }
+        // Back from the last page gives the page before it.
+        let last = pages.last().unwrap();
+        let back = page(last.previous).await;
+        assert_eq!(
+            back.issues.iter().map(|i| i.id).collect::<Vec<_>>(),
+            pages[pages.len() - 2]
+                .issues
+                .iter()
+                .map(|i| i.id)
+                .collect::<Vec<_>>(),
+            "{sort:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn short_ids_and_releases_of_a_project() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let (other, _) = t.db.create_project("other", None).await.unwrap();
+    let a = store(&t.db, vec![event(p.id, "a", "A")]).await[0];
+    let mut e = event(p.id, "b", "B");
+    e.release = Some("2.0".into());
+    let b = store(&t.db, vec![e]).await[0];
+    let o = store(&t.db, vec![event(other.id, "o", "O")]).await[0];
+    assert_eq!(
+        t.db.issue_ids_by_short_ids(p.id, &[2, 1, 99])
+            .await
+            .unwrap(),
+        vec![(1, a), (2, b)]
+    );
+    assert_eq!(
+        t.db.issue_ids_by_short_ids(other.id, &[1]).await.unwrap(),
+        vec![(1, o)]
+    );
+    let releases = t.db.project_releases(p.id, 10).await.unwrap();
+    let versions: Vec<&str> = releases.iter().map(|r| r.version.as_str()).collect();
+    assert_eq!(versions, vec!["2.0", "1.0"]);
+    assert!(t.db.project_releases(other.id, 10).await.unwrap().len() == 1);
+}
+
+#[tokio::test]
+async fn counts_give_up_after_their_budget() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    store(&t.db, vec![event(p.id, "a", "A"), event(p.id, "b", "B")]).await;
+    let budget = std::time::Duration::from_millis(200);
+    assert_eq!(
+        t.db.count_issues_within(&[p.id], &q(""), 1000, budget)
+            .await
+            .unwrap(),
+        Some(2)
+    );
+    // A count that cannot finish in time (here: waiting for a lock) is None.
+    let mut blocker = t.db.pool().begin().await.unwrap();
+    sqlx::query("LOCK TABLE issues IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    assert_eq!(
+        t.db.count_issues_within(&[p.id], &q(""), 1000, budget)
+            .await
+            .unwrap(),
+        None
+    );
+    blocker.rollback().await.unwrap();
+    // The pool's connections are fine afterwards.
+    assert_eq!(t.db.count_issues(&[p.id], &q(""), 1000).await.unwrap(), 2);
+}

@@ -1,11 +1,14 @@
 //! Issues: groups of events that are one problem, and their triage state.
 
 pub mod actions;
+pub mod activity;
+pub mod counts;
 pub mod lifecycle;
 pub mod queries;
 pub mod search;
 pub mod short_id;
 pub mod status;
+pub mod tags;
 
 pub use actions::StatusChange;
 pub use lifecycle::Transition;

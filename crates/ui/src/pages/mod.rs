@@ -3,10 +3,18 @@
 mod account;
 mod admin_audit;
 mod admin_users;
+mod charts;
+mod event_page;
+mod event_view;
+mod fmt;
+mod issue_actions;
+mod issue_list;
+mod issue_page;
 mod login;
 mod passwords;
 mod projects;
 mod setup;
+mod snippets;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -21,7 +29,18 @@ pub(crate) fn routes() -> Router<UiState> {
         .route("/setup/{token}", get(setup::form).post(setup::submit))
         .route("/", get(projects::index))
         .route("/projects", post(projects::create))
-        .route("/projects/{slug}/issues", get(projects::issues))
+        .route("/projects/{slug}/issues", get(issue_list::list))
+        .route("/projects/{slug}/issues/bulk", post(issue_actions::bulk))
+        .route("/issues/{id}", get(issue_page::show))
+        .route("/issues/{id}/status", post(issue_actions::set_status))
+        .route(
+            "/issues/{id}/delete",
+            get(issue_actions::confirm_delete).post(issue_actions::delete),
+        )
+        .route("/issues/{id}/merge", post(issue_actions::merge))
+        .route("/issues/{id}/events", get(issue_page::events))
+        .route("/issues/{id}/events/{event_id}", get(event_page::show))
+        .route("/issues/{id}/events/{event_id}/json", get(event_page::json))
         .route("/projects/{slug}/settings", get(projects::settings))
         .route("/projects/{slug}/members", post(projects::set_members))
         .route("/account", get(account::page))

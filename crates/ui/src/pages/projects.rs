@@ -1,21 +1,26 @@
-//! The projects page, a project's (placeholder) issues page and its
-//! settings with the DSN and, for admins, its members.
+//! The projects page (unresolved counts, 24 h sparklines, creating a
+//! project) and a project's settings: its DSNs with SDK setup snippets and,
+//! for admins, its members.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
 use minijinja::context;
 use moth_protocol::dsn::Dsn;
 use moth_storage::membership::ProjectRef;
 use moth_storage::projects::Project;
 use serde_json::json;
 
+use super::charts::{self, Period};
+use super::fmt::thousands;
+use super::snippets;
 use crate::access;
 use crate::audit::{Audit, AuditAction};
 use crate::forms::FormFields;
 use crate::{AdminUser, ClientAddr, CurrentUser, UiError, UiState};
 
-fn project_view(p: &Project) -> minijinja::Value {
+pub(crate) fn project_view(p: &Project) -> minijinja::Value {
     context! { id => p.id, slug => &p.slug, name => &p.name, platform => &p.platform }
 }
 
@@ -33,9 +38,34 @@ async fn render_index(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, UiError> {
-    let projects = access::visible_projects(state.db(), user).await?;
-    let projects: Vec<_> = projects.iter().map(project_view).collect();
-    let page = state.page(Some(user), "projects.html", context! { projects, error })?;
+    let db = state.db();
+    let projects = access::visible_projects(db, user).await?;
+    let ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
+    let now = Utc::now();
+    let (unresolved, hourly) = tokio::try_join!(
+        db.unresolved_counts(&ids),
+        db.project_hourly_counts(&ids, Period::Day.since(now)),
+    )?;
+    let (buckets, hours) = Period::Day.shape();
+    let projects: Vec<_> = projects
+        .iter()
+        .map(|p| {
+            let counts = hourly.get(&p.id).map(Vec::as_slice).unwrap_or(&[]);
+            let spark = charts::sparkline(&charts::bucket_counts(counts, now, buckets, hours));
+            context! {
+                events_24h => thousands(spark.total),
+                spark,
+                unresolved => thousands(unresolved.get(&p.id).copied().unwrap_or(0)),
+                ..project_view(p)
+            }
+        })
+        .collect();
+    let platforms: Vec<&str> = snippets::PLATFORMS.iter().map(|p| p.0).collect();
+    let page = state.page(
+        Some(user),
+        "projects.html",
+        context! { projects, error, platforms },
+    )?;
     Ok((status, page).into_response())
 }
 
@@ -66,23 +96,8 @@ pub(crate) async fn create(
     Ok(Redirect::to(&format!("/projects/{}/settings", project.slug)).into_response())
 }
 
-/// `GET /projects/{slug}/issues`: the project's header; the issue list
-/// itself is the triage pages' work.
-pub(crate) async fn issues(
-    State(state): State<UiState>,
-    user: CurrentUser,
-    Path(slug): Path<String>,
-) -> Result<Response, UiError> {
-    let project = access::require_project(state.db(), &user, ProjectRef::Slug(&slug)).await?;
-    let page = state.page(
-        Some(&user),
-        "project_issues.html",
-        context! { project => project_view(&project) },
-    )?;
-    Ok(page.into_response())
-}
-
-/// `GET /projects/{slug}/settings`: DSNs, and the members form for admins.
+/// `GET /projects/{slug}/settings`: DSNs with SDK setup snippets, and the
+/// members form for admins.
 pub(crate) async fn settings(
     State(state): State<UiState>,
     user: CurrentUser,
@@ -91,7 +106,7 @@ pub(crate) async fn settings(
     let db = state.db();
     let project = access::require_project(db, &user, ProjectRef::Slug(&slug)).await?;
     let base_url = &state.config().base_url;
-    let keys: Vec<_> = db
+    let keys: Vec<(String, String, bool)> = db
         .project_keys(project.id)
         .await?
         .into_iter()
@@ -99,9 +114,20 @@ pub(crate) async fn settings(
             let dsn = Dsn::for_project(base_url, &k.public_key, project.id as u64)
                 .map(|d| d.to_string())
                 .unwrap_or_default();
-            context! { label => k.label, dsn, is_active => k.is_active }
+            (k.label, dsn, k.is_active)
         })
         .collect();
+    // The snippets use the first active key.
+    let dsn = keys
+        .iter()
+        .find(|k| k.2)
+        .map(|k| k.1.clone())
+        .unwrap_or_default();
+    let keys: Vec<_> = keys
+        .into_iter()
+        .map(|(label, dsn, is_active)| context! { label, dsn, is_active })
+        .collect();
+    let snippets = snippets::for_project(&dsn, project.platform.as_deref());
     let members = db.project_members(project.id).await?;
     let member_ids: Vec<i64> = members.iter().map(|u| u.id).collect();
     let users = if user.is_admin {
@@ -120,7 +146,7 @@ pub(crate) async fn settings(
     let page = state.page(
         Some(&user),
         "project_settings.html",
-        context! { project => project_view(&project), keys, members, users },
+        context! { project => project_view(&project), keys, snippets, members, users },
     )?;
     Ok(page.into_response())
 }
