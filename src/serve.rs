@@ -14,9 +14,8 @@ use crate::config::Config;
 use crate::database::{OpenDatabase, Opener};
 
 pub async fn run(config: Config, args: ServeArgs) -> Result<()> {
-    // Sessions are random server-side secrets and need no signing key; the
-    // key is still made at first start so that it exists for what signs later.
-    let _secret_key = config.load_secret_key()?;
+    // Signs session cookies; made at first start and kept in the data dir.
+    let secret_key = config.load_secret_key()?;
     let addr = config.bind_addr()?;
     // Bind first: a port in use fails fast, before touching the database.
     let listener = TcpListener::bind(addr)
@@ -24,7 +23,7 @@ pub async fn run(config: Config, args: ServeArgs) -> Result<()> {
         .with_context(|| format!("cannot listen on {addr}"))?;
     let config = config.with_bound_address(listener.local_addr()?);
     let opened = OpenDatabase::open(&config, Opener::Server).await?;
-    let result = serve(listener, &config, &args, &opened).await;
+    let result = serve(listener, &config, &args, &opened, &secret_key).await;
     tracing::info!("stopping");
     opened.shutdown().await;
     result
@@ -35,10 +34,12 @@ async fn serve(
     config: &Config,
     args: &ServeArgs,
     opened: &OpenDatabase,
+    secret_key: &str,
 ) -> Result<()> {
     let db = opened.db.clone();
     let (ingest, ingest_workers) = moth_ingest::start(db.clone(), ingest_config(args));
     let mut ui_config = moth_ui::UiConfig::new(&config.base_url(), &config.org);
+    ui_config.session_key = moth_ui::SessionKey::new(secret_key.as_bytes());
     ui_config.trust_forwarded_for = args.trust_forwarded_for;
     let ui =
         moth_ui::UiState::new(db.clone(), ui_config).context("cannot load the page templates")?;

@@ -521,3 +521,50 @@ async fn counts_give_up_after_their_budget() {
     // The pool's connections are fine afterwards.
     assert_eq!(t.db.count_issues(&[p.id], &q(""), 1000).await.unwrap(), 2);
 }
+
+#[tokio::test]
+async fn free_text_finds_titles_and_culprits_and_follows_title_changes() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let mut checkout = event(p.id, "a", "KeyError: 'basket_id'");
+    checkout.culprit = "shop.checkout in pay".into();
+    let ids = store(
+        &t.db,
+        vec![checkout, event(p.id, "b", "ValueError: bad 100%_discount")],
+    )
+    .await;
+    let found = |s: &'static str| {
+        let db = t.db.clone();
+        let pid = p.id;
+        async move {
+            let query = q(s);
+            db.list_issues(&IssueListRequest {
+                project_ids: &[pid],
+                query: &query,
+                sort: IssueSort::LastSeen,
+                cursor: None,
+                limit: 10,
+            })
+            .await
+            .unwrap()
+            .issues
+            .into_iter()
+            .map(|i| i.id)
+            .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("basket").await, vec![ids[0]]);
+    assert_eq!(found("CHECKOUT pay").await, vec![ids[0]]);
+    // LIKE wildcards in the search are literal characters.
+    assert_eq!(found("100%_").await, vec![ids[1]]);
+    assert!(found("basket discount").await.is_empty());
+    // A newer event with another title: the issue is found by the new one.
+    let mut renamed = event(p.id, "a", "KeyError: 'cart_token'");
+    renamed.timestamp = Utc::now() + Duration::seconds(5);
+    store(&t.db, vec![renamed]).await;
+    assert_eq!(found("cart_token").await, vec![ids[0]]);
+    assert!(found("basket").await.is_empty());
+    // Deleting an issue deletes its search text with it.
+    t.db.delete_issues(&[ids[1]]).await.unwrap();
+    assert!(found("discount").await.is_empty());
+}

@@ -169,6 +169,13 @@ async fn fill(db: &moth_storage::Database) {
          FROM generate_series(1, 100000) g",
     )
     .await;
+    // Their search text, as the write path keeps it.
+    exec(
+        "search texts",
+        "INSERT INTO issue_search_texts (issue_id, text) \
+         SELECT id, title || ' ' || culprit FROM issues WHERE project_id = $1",
+    )
+    .await;
     // Events: one per issue, the other 900,000 skewed towards few issues.
     let payload = compress_payload(br#"{"level":"error","platform":"python","exception":{"values":[{"type":"BenchError","value":"x"}]}}"#);
     let t = Instant::now();

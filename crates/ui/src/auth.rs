@@ -116,13 +116,16 @@ pub(crate) async fn from_session(
     state: &UiState,
     headers: &HeaderMap,
 ) -> Result<Option<CurrentUser>, UiError> {
-    let Some(secret) = session_cookie::read(headers, session_cookie::SESSION) else {
+    let Some(cookie) = session_cookie::read(headers, session_cookie::SESSION) else {
+        return Ok(None);
+    };
+    let Some(secret) = state.config().session_key.verify(&cookie) else {
         return Ok(None);
     };
     let policy = state.config().sessions;
     let found = match state
         .db()
-        .session_by_secret(&secret, policy.idle_timeout)
+        .session_by_secret(secret, policy.idle_timeout)
         .await
     {
         Ok(found) => found,

@@ -41,6 +41,7 @@ use moth_storage::Database;
 pub use crate::auth::{AdminUser, CurrentUser};
 pub use crate::client_addr::ClientAddr;
 pub use crate::error::UiError;
+pub use crate::session_cookie::SessionKey;
 use crate::templates::Templates;
 use crate::throttle::ThrottlePolicy;
 
@@ -82,6 +83,8 @@ pub struct UiConfig {
     pub throttle: ThrottlePolicy,
     /// API tokens' "last used" is written at most this often.
     pub token_touch_interval: Duration,
+    /// Signs session cookies (`MOTH_SECRET_KEY`); random by default.
+    pub session_key: SessionKey,
 }
 
 impl UiConfig {
@@ -96,6 +99,7 @@ impl UiConfig {
             sessions: SessionPolicy::default(),
             throttle: ThrottlePolicy::default(),
             token_touch_interval: Duration::from_secs(60),
+            session_key: SessionKey::random(),
         }
     }
 

@@ -44,8 +44,10 @@ async fn signing_in_with_the_right_password_opens_a_session() {
         !cookie.contains("Secure"),
         "http base URL: no Secure flag: {cookie}"
     );
-    let secret = b.cookie("moth_session").unwrap();
-    assert_eq!(secret.len(), 64);
+    let value = b.cookie("moth_session").unwrap();
+    // The session secret and its signature with the server's key.
+    let (secret, signature) = value.split_once('.').unwrap();
+    assert_eq!((secret.len(), signature.len()), (64, 64));
     // Only the hash is stored.
     assert_eq!(
         app.count(&format!(
@@ -59,6 +61,14 @@ async fn signing_in_with_the_right_password_opens_a_session() {
     let page = b.get("/account").await;
     assert_eq!(page.status, 200);
     assert!(page.text.contains("ann@example.com"));
+    // The same session secret unsigned, or signed with another key, is
+    // nobody's session.
+    let other = moth_ui::SessionKey::new(b"another deployment").sign(secret);
+    for forged in [secret.to_string(), other] {
+        let f = app.browser();
+        f.set_cookie("moth_session", &forged);
+        assert_eq!(f.get("/account").await.status, 303, "{forged}");
+    }
     assert_eq!(
         app.count("SELECT count(*) FROM audit_log WHERE action = 'user.sign_in'")
             .await,
@@ -257,7 +267,11 @@ async fn sessions_expire_when_idle_and_at_their_absolute_end() {
     app.user("ann@example.com", false).await;
     let idle = app.signed_in("ann@example.com").await;
     let old = app.signed_in("ann@example.com").await;
-    let hash = |b: &Browser| moth_storage::tokens::hash_token(&b.cookie("moth_session").unwrap());
+    let hash = |b: &Browser| {
+        // The cookie is `secret.signature`; the database knows the secret's hash.
+        let value = b.cookie("moth_session").unwrap();
+        moth_storage::tokens::hash_token(value.split_once('.').unwrap().0)
+    };
 
     // Seen two minutes ago: a page view slides the idle expiry.
     sqlx::query(

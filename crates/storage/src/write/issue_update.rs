@@ -195,8 +195,11 @@ impl UpdateColumns {
     }
 
     async fn execute(self, conn: &mut PgConnection) -> Result<()> {
+        // The search text lives in its own table (see the migration
+        // `issue_search_texts`): its trigram index is then written only when
+        // a title or culprit changes, not on every counter update.
         sqlx::query(
-            "UPDATE issues SET \
+            "WITH updated AS (UPDATE issues SET \
                times_seen = issues.times_seen + d.count, \
                users_seen = issues.users_seen + d.new_users, \
                first_seen = least(issues.first_seen, d.first_seen), \
@@ -216,7 +219,11 @@ impl UpdateColumns {
                          $12::text[], $13::jsonb[]) \
                   AS d(id, count, new_users, first_seen, last_seen, level, first_release, last_release, \
                        title, culprit, metadata, status, status_details) \
-             WHERE issues.id = d.id",
+             WHERE issues.id = d.id \
+             RETURNING issues.id, issues.title || ' ' || issues.culprit AS text) \
+             INSERT INTO issue_search_texts (issue_id, text) SELECT id, text FROM updated \
+             ON CONFLICT (issue_id) DO UPDATE SET text = excluded.text \
+             WHERE issue_search_texts.text IS DISTINCT FROM excluded.text",
         )
         .bind(&self.id)
         .bind(&self.count)

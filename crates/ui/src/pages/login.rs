@@ -138,8 +138,10 @@ pub(crate) async fn submit(
 
     // A fresh session every time: a cookie planted before sign-in is useless.
     if let Some(old) = session_cookie::read(&headers, SESSION) {
-        db.delete_session(&moth_storage::tokens::hash_token(&old))
-            .await?;
+        if let Some(old) = state.config().session_key.verify(&old) {
+            db.delete_session(&moth_storage::tokens::hash_token(old))
+                .await?;
+        }
     }
     let cookie = start_session(&state, &user, &addr, &headers).await?;
     tracing::info!(email = %user.email, client_addr = %addr, "signed in");
@@ -173,7 +175,7 @@ pub(crate) async fn start_session(
     state.db().record_sign_in(user.id).await?;
     Ok(session_cookie::set(
         SESSION,
-        &secret,
+        &state.config().session_key.sign(&secret),
         Some(policy.lifetime.as_secs()),
         state.config().secure_cookies,
     ))
