@@ -130,7 +130,7 @@ fn status_view(s: &DestinationStatus, admin: bool, now: chrono::DateTime<Utc>) -
         last_success => s.last_success_at.map(|t| When::new(t, now)),
         last_failure => s.last_failure.as_ref().map(|f| context! {
             at => When::new(f.at, now),
-            status => f.status,
+            status => unsaid_status(f.status.map(|s| s as u16), &f.error),
             error => &f.error,
         }),
         pending => s.pending,
@@ -185,11 +185,20 @@ pub(crate) fn trigger_text(d: &Destination) -> String {
     parts.join(", ")
 }
 
+/// The HTTP status, unless the error text already says it ("HTTP 500: ...").
+fn unsaid_status(status: Option<u16>, error: &str) -> Option<u16> {
+    status.filter(|s| !error.contains(&format!("HTTP {s}")))
+}
+
 fn test_view(name: &str, o: &TestOutcome) -> Value {
+    let status = match &o.error {
+        Some(error) => unsaid_status(o.status, error),
+        None => o.status,
+    };
     context! {
         name,
         delivered => o.delivered,
-        status => o.status,
+        status,
         error => &o.error,
         elapsed_ms => o.elapsed.as_millis() as u64,
     }
