@@ -41,16 +41,16 @@ async fn serve(
     let mut ui_config = moth_ui::UiConfig::new(&config.base_url(), &config.org);
     ui_config.session_key = moth_ui::SessionKey::new(secret_key.as_bytes());
     ui_config.trust_forwarded_for = args.trust_forwarded_for;
-    let ui =
-        moth_ui::UiState::new(db.clone(), ui_config).context("cannot load the page templates")?;
+    let alerts_config = moth_alerts::AlertsConfig::new(&config.base_url());
+    // The settings page's test messages send like the worker does.
+    let alerts = moth_alerts::Alerts::new(db.clone(), alerts_config.clone());
+    let ui = moth_ui::UiState::with_alerts(db.clone(), ui_config, alerts)
+        .context("cannot load the page templates")?;
     // Beside ingest, never in its way: the worker reads what ingest committed
     // (the alert outbox), sends from its own tasks, and has its own few
     // connections so that it can never use up the ones ingest needs.
     let alerts_db = db.separate_pool(4);
-    let alerts_worker = moth_alerts::AlertsWorker::start(
-        alerts_db.clone(),
-        moth_alerts::AlertsConfig::new(&config.base_url()),
-    );
+    let alerts_worker = moth_alerts::AlertsWorker::start(alerts_db.clone(), alerts_config);
     let maintenance =
         crate::maintenance::Maintenance::start(db.clone(), std::time::Duration::from_secs(60));
     let app = Router::new()

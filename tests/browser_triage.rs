@@ -70,6 +70,7 @@ async fn triage_in_the_browser() {
         "issue",
         "event",
         "settings",
+        "settings-alerts",
         "event-hostile",
     ] {
         let file = screenshots_dir().join(format!("{page}.png"));

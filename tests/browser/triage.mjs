@@ -2,7 +2,8 @@
 // Debian's /usr/bin/chromium), started by tests/browser_triage.rs:
 //   MOTH_URL=... MOTH_SETUP_LINK=... MOTH_PYTHON=... MOTH_PY_SCENARIO=... MOTH_SCREENSHOTS=dir node triage.mjs
 // As a new user would: create the first admin through the setup link and a
-// project, send a real Python SDK exception, open the issue list and the
+// project, add an alert destination on the settings page and send it a test
+// message, send a real Python SDK exception, open the issue list and the
 // issue, read the stack trace with its source context, open a collapsed
 // frame, resolve the issue and see it leave the unresolved list. Then an
 // event full of script payloads: nothing runs, everything reads literally.
@@ -76,6 +77,26 @@ try {
   const dsn = (await p.textContent('code.dsn')).trim();
   expect(await p.isVisible('pre.code:has-text("sentry_sdk.init(")'), 'the Python snippet is open');
   await shot(p, 'settings');
+
+  // --- An alert destination through the settings form, and its test
+  // message (to a loopback port nobody listens on: the failure shows). Only
+  // a threshold no test reaches, so the issues below alert nobody.
+  await p.selectOption('#add-alert select[name=kind]', 'webhook');
+  await p.fill('#add-alert input[name=url]', 'http://127.0.0.1:9/moth-hook');
+  await p.fill('#add-alert input[name=name]', 'Pager');
+  for (const t of ['new', 'regression', 'unmuted']) {
+    await p.uncheck(`#add-alert input[name=trigger][value=${t}]`);
+  }
+  await p.fill('#add-alert input[name=threshold_events]', '100000');
+  await p.fill('#add-alert input[name=threshold_minutes]', '1');
+  await submit(p, '#add-alert button:has-text("Add destination")');
+  const listed = await p.textContent('table.alert-destinations');
+  expect(listed.includes('Pager') && listed.includes('more than 100000 events in 1 minute'), `the destination is listed (${listed})`);
+  expect(await p.isVisible('table.alert-destinations details.secret'), "the webhook's signing secret is offered");
+  await submit(p, 'table.alert-destinations button:has-text("Send test message")');
+  const outcome = await p.textContent('.test-outcome');
+  expect(outcome.includes('Test message to “Pager”'), `the test message's outcome shows (${outcome})`);
+  await shot(p, 'settings-alerts');
 
   // --- A real Python SDK exception.
   execFileSync(process.env.MOTH_PYTHON, [process.env.MOTH_PY_SCENARIO], {

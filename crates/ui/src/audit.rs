@@ -24,6 +24,11 @@ pub enum AuditAction {
     ProjectCreated,
     TokenCreated,
     TokenRevoked,
+    AlertAdded,
+    AlertEdited,
+    AlertEnabled,
+    AlertDisabled,
+    AlertDeleted,
 }
 
 impl AuditAction {
@@ -44,6 +49,11 @@ impl AuditAction {
             Self::ProjectCreated => "project.create",
             Self::TokenCreated => "token.create",
             Self::TokenRevoked => "token.revoke",
+            Self::AlertAdded => "alert.add",
+            Self::AlertEdited => "alert.edit",
+            Self::AlertEnabled => "alert.enable",
+            Self::AlertDisabled => "alert.disable",
+            Self::AlertDeleted => "alert.delete",
         }
     }
 }

@@ -36,6 +36,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use moth_alerts::{Alerts, AlertsConfig};
 use moth_storage::Database;
 
 pub use crate::auth::{AdminUser, CurrentUser};
@@ -118,21 +119,36 @@ struct Inner {
     db: Database,
     config: UiConfig,
     templates: Templates,
+    alerts: Alerts,
 }
 
 impl UiState {
-    /// Loads the embedded templates; fails if one does not parse.
+    /// Loads the embedded templates; fails if one does not parse. Alert
+    /// destinations are managed with the default delivery settings.
     pub fn new(db: Database, config: UiConfig) -> Result<Self, UiError> {
+        let alerts = Alerts::new(db.clone(), AlertsConfig::new(&config.base_url));
+        Self::with_alerts(db, config, alerts)
+    }
+
+    /// Like [`UiState::new`], with the alerts service the server's worker
+    /// configuration also uses (test messages send like real alerts).
+    pub fn with_alerts(db: Database, config: UiConfig, alerts: Alerts) -> Result<Self, UiError> {
         let templates = Templates::load()?;
         Ok(Self(Arc::new(Inner {
             db,
             config,
             templates,
+            alerts,
         })))
     }
 
     pub fn db(&self) -> &Database {
         &self.0.db
+    }
+
+    /// Alert destinations: listing, managing, test messages.
+    pub fn alerts(&self) -> &Alerts {
+        &self.0.alerts
     }
 
     pub fn config(&self) -> &UiConfig {

@@ -3,6 +3,7 @@
 mod account;
 mod admin_audit;
 mod admin_users;
+mod alert_settings;
 mod charts;
 mod event_page;
 mod event_view;
@@ -43,6 +44,23 @@ pub(crate) fn routes() -> Router<UiState> {
         .route("/issues/{id}/events/{event_id}/json", get(event_page::json))
         .route("/projects/{slug}/settings", get(projects::settings))
         .route("/projects/{slug}/members", post(projects::set_members))
+        .route("/projects/{slug}/alerts", post(alert_settings::add))
+        .route(
+            "/projects/{slug}/alerts/{id}",
+            get(alert_settings::edit_page).post(alert_settings::save),
+        )
+        .route(
+            "/projects/{slug}/alerts/{id}/enabled",
+            post(alert_settings::set_enabled),
+        )
+        .route(
+            "/projects/{slug}/alerts/{id}/delete",
+            get(alert_settings::confirm_delete).post(alert_settings::delete),
+        )
+        .route(
+            "/projects/{slug}/alerts/{id}/test",
+            post(alert_settings::send_test),
+        )
         .route("/account", get(account::page))
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))

@@ -1,8 +1,9 @@
 //! The projects page (unresolved counts, 24 h sparklines, creating a
-//! project) and a project's settings: its DSNs with SDK setup snippets and,
-//! for admins, its members.
+//! project) and a project's settings: its DSNs with SDK setup snippets,
+//! for admins its members, its alert destinations (see `alert_settings`)
+//! and what ingest dropped.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -10,8 +11,10 @@ use minijinja::context;
 use moth_protocol::dsn::Dsn;
 use moth_storage::membership::ProjectRef;
 use moth_storage::projects::Project;
+use serde::Deserialize;
 use serde_json::json;
 
+use super::alert_settings;
 use super::charts::{self, Period};
 use super::fmt::thousands;
 use super::snippets;
@@ -96,15 +99,38 @@ pub(crate) async fn create(
     Ok(Redirect::to(&format!("/projects/{}/settings", project.slug)).into_response())
 }
 
-/// `GET /projects/{slug}/settings`: DSNs with SDK setup snippets, and the
-/// members form for admins.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Done {
+    done: Option<String>,
+}
+
+/// `GET /projects/{slug}/settings`: DSNs with SDK setup snippets, the
+/// members form for admins, the alert destinations and the ingest drop
+/// counters.
 pub(crate) async fn settings(
     State(state): State<UiState>,
     user: CurrentUser,
     Path(slug): Path<String>,
+    Query(q): Query<Done>,
+) -> Result<Response, UiError> {
+    let project = access::require_project(state.db(), &user, ProjectRef::Slug(&slug)).await?;
+    let extras = alert_settings::Extras {
+        notice: alert_settings::notice(q.done.as_deref()),
+        ..Default::default()
+    };
+    render_settings(&state, &user, &project, extras, StatusCode::OK).await
+}
+
+/// The settings page of a project the caller has already checked `user`
+/// may see, with the alerts section's notice, refused form or test outcome.
+pub(crate) async fn render_settings(
+    state: &UiState,
+    user: &CurrentUser,
+    project: &Project,
+    alerts: alert_settings::Extras,
+    status: StatusCode,
 ) -> Result<Response, UiError> {
     let db = state.db();
-    let project = access::require_project(db, &user, ProjectRef::Slug(&slug)).await?;
     let base_url = &state.config().base_url;
     let keys: Vec<(String, String, bool)> = db
         .project_keys(project.id)
@@ -143,12 +169,38 @@ pub(crate) async fn settings(
         .iter()
         .map(|u| context! { email => &u.email })
         .collect();
+    let alerts = alert_settings::section(state, user, project, alerts).await?;
+    let drops: Vec<_> = db
+        .ingest_drops(project.id)
+        .await?
+        .into_iter()
+        .map(|d| {
+            context! {
+                reason => drop_reason(&d.reason),
+                code => d.reason,
+                item_type => d.item_type,
+                count => thousands(d.count),
+            }
+        })
+        .collect();
     let page = state.page(
-        Some(&user),
+        Some(user),
         "project_settings.html",
-        context! { project => project_view(&project), keys, snippets, members, users },
+        context! { project => project_view(project), keys, snippets, members, users, alerts, drops },
     )?;
-    Ok(page.into_response())
+    Ok((status, page).into_response())
+}
+
+/// What a drop reason recorded by ingest means.
+fn drop_reason(code: &str) -> &str {
+    match code {
+        "not_stored" => "an item type Moth does not store",
+        "invalid_event" => "an event that is not a valid JSON object",
+        "invalid_user_report" => "user feedback that could not be read",
+        "duplicate_item" => "a second event in one envelope",
+        "attachment_without_event" => "an attachment with no event to belong to",
+        other => other,
+    }
 }
 
 /// `POST /projects/{slug}/members` (`user_id`, repeated): admins set the
