@@ -7,6 +7,7 @@
 //! the events as stored (`--stored-cmd`, a shell command printing a count)
 //! and reports events/s durably stored over the whole interval.
 
+mod stored;
 mod template;
 
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Parser;
 use moth_protocol::dsn::Dsn;
 use template::Compression;
@@ -46,8 +47,15 @@ struct Args {
     #[arg(long)]
     max_events: Option<usize>,
     /// Shell command printing how many events the server has stored.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "stored_api_token")]
     stored_cmd: Option<String>,
+    /// Count stored events through the server's Sentry-style web API
+    /// instead (sum of the project's issue counts), with this API token.
+    #[arg(long)]
+    stored_api_token: Option<String>,
+    /// Organization slug in API paths, for --stored-api-token.
+    #[arg(long, default_value = "moth")]
+    api_org: String,
     /// How long to wait for the stored count to reach the accepted count.
     #[arg(long, default_value_t = 600)]
     stored_timeout: u64,
@@ -113,6 +121,24 @@ fn main() -> Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let counter = match (&args.stored_cmd, &args.stored_api_token) {
+        (Some(cmd), _) => Some(stored::StoredCounter::Command(cmd.clone())),
+        (None, Some(token)) => {
+            let base = format!("{}://{}{}", dsn.scheme, dsn.authority, dsn.path_prefix);
+            Some(stored::StoredCounter::Api(stored::ApiCounter::new(
+                &base,
+                &args.api_org,
+                &dsn.project_id.to_string(),
+                token,
+            )?))
+        }
+        (None, None) => None,
+    };
+    // Events stored before this run do not count.
+    let baseline = match &counter {
+        Some(c @ stored::StoredCounter::Api(_)) => runtime.block_on(c.count())?,
+        _ => 0,
+    };
     let (stats, sent, elapsed) = runtime.block_on(run(&args, url, auth, bodies))?;
     let accepted = stats.statuses.get(&200).copied().unwrap_or(0);
     let mut lat = stats.latencies_us.clone();
@@ -124,15 +150,16 @@ fn main() -> Result<()> {
     };
     let secs = elapsed.as_secs_f64();
 
-    let (stored_rate, stored_secs, stored, stored_complete) = match &args.stored_cmd {
-        Some(cmd) => {
-            let (n, t, complete) = wait_stored(
-                cmd,
+    let (stored_rate, stored_secs, stored, stored_complete) = match &counter {
+        Some(counter) => {
+            let (n, t, complete) = runtime.block_on(stored::wait_stored(
+                counter,
+                baseline,
                 accepted,
                 Duration::from_secs(args.stored_timeout),
                 elapsed,
                 args.stored_partial,
-            )?;
+            ))?;
             let counted = if complete { accepted } else { n };
             (
                 counted as f64 / t.as_secs_f64(),
@@ -322,39 +349,4 @@ async fn run(
     let sent = next.load(Ordering::Relaxed).min(bodies.len());
     let stats = std::mem::take(&mut *stats.lock().expect("stats lock"));
     Ok((stats, sent, elapsed))
-}
-
-/// Polls the stored count until it reaches `accepted`; returns the last
-/// count, the time from the start of the run until then, and whether it
-/// reached `accepted` (only `false` with `partial`, after `timeout`).
-fn wait_stored(
-    cmd: &str,
-    accepted: u64,
-    timeout: Duration,
-    sending: Duration,
-    partial: bool,
-) -> Result<(u64, Duration, bool)> {
-    let t0 = Instant::now();
-    loop {
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(cmd)
-            .output()
-            .context("run --stored-cmd")?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let n: u64 = text
-            .trim()
-            .parse()
-            .with_context(|| format!("--stored-cmd printed {text:?}, not a number"))?;
-        if n >= accepted {
-            return Ok((n, sending + t0.elapsed(), true));
-        }
-        if t0.elapsed() > timeout {
-            if partial {
-                return Ok((n, sending + t0.elapsed(), false));
-            }
-            bail!("only {n} of {accepted} accepted events stored after {timeout:?}");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
