@@ -568,3 +568,28 @@ async fn free_text_finds_titles_and_culprits_and_follows_title_changes() {
     t.db.delete_issues(&[ids[1]]).await.unwrap();
     assert!(found("discount").await.is_empty());
 }
+
+#[tokio::test]
+async fn project_hourly_counts_add_up_every_writer_shard() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    // Two writers (shards 0 and 1) store events of the same project and hour.
+    let at = Utc::now();
+    for (shard, n) in [(0, 2), (1, 3)] {
+        let batch: Vec<EventToStore> = (0..n)
+            .map(|_| {
+                let mut e = event(p.id, "h", "A");
+                e.timestamp = at;
+                e
+            })
+            .collect();
+        t.db.store_events_in_shard(&batch, shard).await.unwrap();
+    }
+    let counts =
+        t.db.project_hourly_counts(&[p.id], at - Duration::hours(1))
+            .await
+            .unwrap();
+    let series = &counts[&p.id];
+    assert_eq!(series.len(), 1, "one point per hour: {series:?}");
+    assert_eq!(series[0].1, 5);
+}

@@ -25,37 +25,40 @@ impl Database {
         issue_ids: &[i64],
         since: DateTime<Utc>,
     ) -> Result<HashMap<i64, Vec<(DateTime<Utc>, i64)>>> {
-        let rows: Vec<(i64, DateTime<Utc>, i64)> = sqlx::query_as(
+        let rows = sqlx::query_as(
             "SELECT issue_id, hour, count FROM issue_hourly_counts WHERE issue_id = ANY($1) AND hour >= $2 ORDER BY issue_id, hour",
         )
         .bind(issue_ids)
         .bind(since)
         .fetch_all(self.pool())
         .await?;
-        let mut out: HashMap<i64, Vec<(DateTime<Utc>, i64)>> = HashMap::new();
-        for (id, hour, count) in rows {
-            out.entry(id).or_default().push((hour, count));
-        }
-        Ok(out)
+        Ok(series_by_id(rows))
     }
 
-    /// Events per hour for each project since `since`.
+    /// Events per hour for each project since `since`, summed over the
+    /// writers' shards.
     pub async fn project_hourly_counts(
         &self,
         project_ids: &[i64],
         since: DateTime<Utc>,
     ) -> Result<HashMap<i64, Vec<(DateTime<Utc>, i64)>>> {
-        let rows: Vec<(i64, DateTime<Utc>, i64)> = sqlx::query_as(
-            "SELECT project_id, hour, count FROM project_hourly_counts WHERE project_id = ANY($1) AND hour >= $2 ORDER BY project_id, hour",
+        let rows = sqlx::query_as(
+            "SELECT project_id, hour, sum(count)::int8 FROM project_hourly_counts \
+             WHERE project_id = ANY($1) AND hour >= $2 GROUP BY project_id, hour ORDER BY project_id, hour",
         )
         .bind(project_ids)
         .bind(since)
         .fetch_all(self.pool())
         .await?;
-        let mut out: HashMap<i64, Vec<(DateTime<Utc>, i64)>> = HashMap::new();
-        for (id, hour, count) in rows {
-            out.entry(id).or_default().push((hour, count));
-        }
-        Ok(out)
+        Ok(series_by_id(rows))
     }
+}
+
+/// `(id, hour, count)` rows ordered by id and hour, as one series per id.
+fn series_by_id(rows: Vec<(i64, DateTime<Utc>, i64)>) -> HashMap<i64, Vec<(DateTime<Utc>, i64)>> {
+    let mut out: HashMap<i64, Vec<(DateTime<Utc>, i64)>> = HashMap::new();
+    for (id, hour, count) in rows {
+        out.entry(id).or_default().push((hour, count));
+    }
+    out
 }
