@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use super::text::{code_span, fit, markdown};
-use super::{issue_facts, issue_label, FactValue, DIGEST_SHOWN};
+use super::{digest_lines, issue_facts, issue_label, FactValue};
 use crate::message::{headline, test_text, Message, Subject};
 
 pub(super) fn render(message: &Message) -> Value {
@@ -33,22 +33,11 @@ pub(super) fn render(message: &Message) -> Value {
             })
         }
         Subject::Digest(digest) => {
-            let mut lines: Vec<String> = digest
-                .issues
-                .iter()
-                .take(DIGEST_SHOWN)
-                .map(|i| {
-                    format!(
-                        "• [{}]({})",
-                        fit(&issue_label(&i.short_id, &i.title), 200, markdown),
-                        i.url
-                    )
-                })
-                .collect();
-            let shown = lines.len() as i64;
-            if digest.count > shown {
-                lines.push(format!("…and {} more", digest.count - shown));
-            }
+            let lines = digest_lines(
+                digest,
+                |label, url| format!("• [{}]({url})", fit(label, 200, markdown)),
+                "",
+            );
             json!({
                 "title": fit(&head, 256, markdown),
                 "url": digest.url,

@@ -11,7 +11,7 @@ pub mod webhook;
 use chrono::{DateTime, Utc};
 use moth_storage::alerts::DestinationKind;
 
-use crate::message::{IssueAlert, Message};
+use crate::message::{Digest, IssueAlert, Message};
 
 /// Issues a digest lists by name in a chat message; the rest are counted.
 pub const DIGEST_SHOWN: usize = 5;
@@ -66,4 +66,24 @@ pub(crate) fn issue_facts<'a>(
 /// `API-1A: ValueError: bad`.
 pub(crate) fn issue_label(short_id: &str, title: &str) -> String {
     format!("{short_id}: {title}")
+}
+
+/// A digest as text lines: one per listed issue, made by `line` from its
+/// label and URL, then `{more_prefix}…and N more` for those only counted.
+pub(crate) fn digest_lines(
+    digest: &Digest,
+    line: impl Fn(&str, &str) -> String,
+    more_prefix: &str,
+) -> Vec<String> {
+    let mut lines: Vec<String> = digest
+        .issues
+        .iter()
+        .take(DIGEST_SHOWN)
+        .map(|i| line(&issue_label(&i.short_id, &i.title), &i.url))
+        .collect();
+    let shown = lines.len() as i64;
+    if digest.count > shown {
+        lines.push(format!("{more_prefix}…and {} more", digest.count - shown));
+    }
+    lines
 }
