@@ -6,38 +6,16 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::*;
 use moth_storage::testing::TestDatabase;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_and_member_through_the_browser() {
-    let tools = sdk::browser_tools();
     let t = TestDatabase::new().await;
     let dir = TempDir::new("browser");
     let server = MothServer::start(MothEnv::external(&t.url(), dir.path()));
     let link = setup_link(&server);
-
-    let script = sdk::repo().join("tests/browser/accounts.mjs");
-    let base = server.base_url.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(tools.join("bin/node"))
-            .arg(script)
-            .env("MOTH_URL", base)
-            .env("MOTH_SETUP_LINK", link)
-            .output()
-            .expect("run node")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("browser accounts run: ok"),
-        "the browser run failed:\n{stdout}\n{stderr}\nserver log:\n{}",
-        server.logs()
-    );
+    sdk::run_browser_script(&server, "accounts", link, vec![]).await;
 
     // What the browser did is in the database.
     let members: Vec<(String, String)> = sqlx::query_as(

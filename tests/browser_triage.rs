@@ -8,7 +8,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use common::*;
 use moth_storage::testing::TestDatabase;
@@ -23,36 +22,20 @@ fn screenshots_dir() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn triage_in_the_browser() {
-    let tools = sdk::browser_tools();
     let t = TestDatabase::new().await;
     let dir = TempDir::new("browser-triage");
     let server = MothServer::start(MothEnv::external(&t.url(), dir.path()));
     let link = setup_link(&server);
-
-    let script = sdk::repo().join("tests/browser/triage.mjs");
-    let scenario = sdk::repo().join("scripts/sdk/scenarios/python/python-a-zerodiv-deep.py");
-    let base = server.base_url.clone();
-    let shots = screenshots_dir();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(tools.join("bin/node"))
-            .arg(script)
-            .env("MOTH_URL", base)
-            .env("MOTH_SETUP_LINK", link)
-            .env("MOTH_PYTHON", tools.join("venv/bin/python"))
-            .env("MOTH_PY_SCENARIO", scenario)
-            .env("MOTH_SCREENSHOTS", shots)
-            .output()
-            .expect("run node")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("browser triage run: ok"),
-        "the browser run failed:\n{stdout}\n{stderr}\nserver log:\n{}",
-        server.logs()
-    );
+    let tools = sdk::browser_tools();
+    let env = vec![
+        ("MOTH_PYTHON", tools.join("venv/bin/python")),
+        (
+            "MOTH_PY_SCENARIO",
+            sdk::repo().join("scripts/sdk/scenarios/python/python-a-zerodiv-deep.py"),
+        ),
+        ("MOTH_SCREENSHOTS", screenshots_dir()),
+    ];
+    sdk::run_browser_script(&server, "triage", link, env).await;
 
     // What the browser did is in the database.
     let statuses: Vec<(String, String)> =

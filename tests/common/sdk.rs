@@ -31,6 +31,39 @@ pub fn tools() -> PathBuf {
         .clone()
 }
 
+/// Runs the browser script `tests/browser/{name}.mjs` with Node against
+/// `server` (`MOTH_URL`, `MOTH_SETUP_LINK` and `env` in its environment) and
+/// asserts that it printed `browser {name} run: ok`; on failure the
+/// assertion shows its output and the server's log.
+pub async fn run_browser_script(
+    server: &super::MothServer,
+    name: &str,
+    setup_link: String,
+    env: Vec<(&'static str, PathBuf)>,
+) {
+    let tools = browser_tools();
+    let script = repo().join(format!("tests/browser/{name}.mjs"));
+    let base = server.base_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(tools.join("bin/node"))
+            .arg(script)
+            .env("MOTH_URL", base)
+            .env("MOTH_SETUP_LINK", setup_link)
+            .envs(env)
+            .output()
+            .expect("run node")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains(&format!("browser {name} run: ok")),
+        "the browser run failed:\n{stdout}\n{stderr}\nserver log:\n{}",
+        server.logs()
+    );
+}
+
 /// Like [`tools`], and makes sure Debian's Chromium is there for the
 /// browser tests (`scripts/sdk/install --browser`). Fails, never skips, when
 /// it cannot be installed.
