@@ -95,9 +95,13 @@ pub struct ServeArgs {
     /// Seconds allowed to receive one request body (slow uploads are cut off).
     #[arg(long, env = "MOTH_BODY_TIMEOUT_SECS", default_value_t = 30)]
     pub body_timeout_secs: u64,
-    /// Events waiting to be written; beyond it ingest answers 429.
-    #[arg(long, env = "MOTH_QUEUE_CAPACITY", default_value_t = 4096)]
+    /// Ingest requests worked on at once (reading, parsing, waiting to be
+    /// written); beyond it ingest answers 429 at once.
+    #[arg(long, env = "MOTH_QUEUE_CAPACITY", default_value_t = 512)]
     pub queue_capacity: usize,
+    /// Writer tasks storing events, each one transaction at a time.
+    #[arg(long, env = "MOTH_INGEST_WRITERS", default_value_t = 1)]
+    pub ingest_writers: usize,
     /// Behind a reverse proxy: take the client address (sign-in throttling,
     /// audit log) from the last X-Forwarded-For entry instead of the peer.
     #[arg(long, env = "MOTH_TRUST_FORWARDED_FOR")]

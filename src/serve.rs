@@ -101,6 +101,7 @@ fn ingest_config(args: &ServeArgs) -> moth_ingest::IngestConfig {
     c.limits.max_attachment = args.max_attachment_bytes;
     c.memory_budget = args.memory_budget_bytes;
     c.pipeline.queue_capacity = args.queue_capacity;
+    c.pipeline.writers = args.ingest_writers.max(1);
     c.body_timeout = std::time::Duration::from_secs(args.body_timeout_secs.max(1));
     c
 }

@@ -578,15 +578,23 @@ async fn a_full_write_queue_answers_429_with_retry_headers() {
         pending = still;
     }
     blocker.rollback().await.unwrap();
+    let mut answered_200 = refused.iter().filter(|(s, _, _)| *s == 200).count();
     for task in pending {
         let (s, b, _) = task.await.unwrap();
         assert!(s == 200 || s == 429, "{s} {b}");
+        answered_200 += usize::from(s == 200);
     }
-    let (s, b, h) = &refused[0];
+    let (s, b, h) = refused.iter().find(|(s, _, _)| *s == 429).expect("a 429");
     assert_eq!(*s, 429, "{b}");
     assert_eq!(h["retry-after"], "1");
     assert_eq!(h["x-sentry-rate-limits"], "1::organization:overloaded");
     assert!(detail(b).contains("retry"), "{b}");
+    // Exactly the events answered 200 were stored; refused ones were not.
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored as usize, answered_200);
     assert_eq!(ready(&server).await, 200);
 }
 

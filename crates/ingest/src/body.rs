@@ -13,6 +13,7 @@ use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::cpu::CpuPool;
 use crate::error::IngestError;
 
 /// Bytes of request bodies (compressed and decompressed) Moth holds at once.
@@ -83,6 +84,7 @@ pub async fn read(
     body: Body,
     limits: BodyLimits,
     budget: &MemoryBudget,
+    cpu: &CpuPool,
     timeout: Duration,
 ) -> Result<ReceivedBody, IngestError> {
     let encodings = content_encodings(headers)?;
@@ -108,28 +110,35 @@ pub async fn read(
             _reservation: held,
         });
     }
-    // Large bodies are inflated off the async workers.
+    // Inflating is CPU work: off the async workers (see `crate::cpu`).
     let budget = budget.clone();
-    let inflate = move || {
+    cpu.run(move || {
         let mut held = held;
         let out = decompress(raw, &encodings, limits, &budget, &mut held)?;
         Ok(ReceivedBody {
             bytes: out,
             _reservation: held,
         })
+    })
+    .await?
+}
+
+/// Reads a body to its end without keeping it (for requests refused before
+/// their body matters). Stops early past `max` bytes, on an error or at the
+/// timeout; the connection is then closed instead of reused.
+pub async fn discard(mut body: Body, max: usize, timeout: Duration) {
+    let drain = async {
+        let mut seen = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(chunk) = frame.into_data() {
+                seen += chunk.len();
+                if seen > max {
+                    break;
+                }
+            }
+        }
     };
-    if headers
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n < 64 * 1024)
-    {
-        inflate()
-    } else {
-        tokio::task::spawn_blocking(inflate)
-            .await
-            .map_err(|e| IngestError::Internal(format!("decompression task failed: {e}")))?
-    }
+    let _ = tokio::time::timeout(timeout, drain).await;
 }
 
 async fn collect(
@@ -332,6 +341,7 @@ mod tests {
             Body::from(data),
             limits,
             &MemoryBudget::new(64 << 20),
+            &crate::cpu::CpuPool::new(1),
             Duration::from_secs(5),
         )
         .await
@@ -378,6 +388,7 @@ mod tests {
             Body::from(bomb),
             LIMITS,
             &budget,
+            &crate::cpu::CpuPool::new(1),
             Duration::from_secs(5),
         )
         .await
@@ -430,6 +441,7 @@ mod tests {
             Body::from(vec![0u8; 8 * UNIT]),
             LIMITS,
             &budget,
+            &crate::cpu::CpuPool::new(1),
             Duration::from_secs(5),
         )
         .await

@@ -2,8 +2,10 @@
 //! authentication, decompression within limits, grouping, and the batched
 //! write pipeline that answers 200 only once an event is committed.
 
+pub mod admission;
 pub mod auth;
 pub mod body;
+pub mod cpu;
 pub mod drops;
 pub mod error;
 pub mod grouping;
@@ -20,8 +22,10 @@ use axum::Router;
 use moth_storage::Database;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::admission::Admission;
 use crate::auth::KeyCache;
 use crate::body::MemoryBudget;
+use crate::cpu::CpuPool;
 use crate::drops::{DropCounter, DropFlusher};
 pub use crate::error::IngestError;
 use crate::pipeline::{PipelineConfig, PipelineWorkers, WritePipeline};
@@ -83,6 +87,8 @@ struct Inner {
     db: Database,
     keys: KeyCache,
     pipeline: WritePipeline,
+    admission: Admission,
+    cpu: CpuPool,
     budget: MemoryBudget,
     drops: Arc<DropCounter>,
     config: IngestConfig,
@@ -112,6 +118,8 @@ pub fn start(db: Database, config: IngestConfig) -> (Router, IngestWorkers) {
         keys: KeyCache::new(db.clone(), config.key_cache_ttl),
         db,
         pipeline,
+        admission: Admission::new(config.pipeline.queue_capacity),
+        cpu: CpuPool::per_core(),
         budget: MemoryBudget::new(config.memory_budget),
         drops,
         config,

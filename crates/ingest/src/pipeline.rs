@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use moth_storage::write::{EventToStore, StoreOutcome};
+use moth_storage::write::{EventToStore, EventWriter, StoreOutcome};
 use moth_storage::{Database, StorageError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -21,8 +21,9 @@ use crate::error::IngestError;
 /// Tuning of the pipeline.
 #[derive(Debug, Clone, Copy)]
 pub struct PipelineConfig {
-    /// Events waiting to be written (over all writers); beyond this,
-    /// requests get 429.
+    /// Ingest requests worked on at once, from reading the body until the
+    /// commit (see [`crate::admission`]); beyond this, requests get 429.
+    /// Each writer's queue can hold all of them.
     pub queue_capacity: usize,
     /// Most events per transaction.
     pub max_batch: usize,
@@ -33,9 +34,9 @@ pub struct PipelineConfig {
 impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
-            queue_capacity: 4096,
+            queue_capacity: 512,
             max_batch: 256,
-            writers: 2,
+            writers: 1,
         }
     }
 }
@@ -60,7 +61,7 @@ pub struct PipelineWorkers {
 impl WritePipeline {
     pub fn start(db: Database, config: PipelineConfig) -> (Self, PipelineWorkers) {
         let writers = config.writers.max(1);
-        let per_queue = (config.queue_capacity / writers).max(1);
+        let per_queue = config.queue_capacity.max(1);
         let mut queues = Vec::with_capacity(writers);
         let mut tasks = Vec::with_capacity(writers);
         for shard in 0..writers {
@@ -129,6 +130,7 @@ impl PipelineWorkers {
 }
 
 async fn writer(db: Database, mut rx: mpsc::Receiver<Job>, max_batch: usize, shard: i16) {
+    let mut db = db.event_writer(shard);
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
     while let Some(job) = rx.recv().await {
         batch.push(job);
@@ -138,16 +140,16 @@ async fn writer(db: Database, mut rx: mpsc::Receiver<Job>, max_batch: usize, sha
                 Err(_) => break,
             }
         }
-        write(&db, &mut batch, shard).await;
+        write(&mut db, &mut batch).await;
     }
 }
 
 /// Writes one batch and answers every job in it.
-async fn write(db: &Database, batch: &mut Vec<Job>, shard: i16) {
+async fn write(db: &mut EventWriter, batch: &mut Vec<Job>) {
     let (events, replies): (Vec<EventToStore>, Vec<_>) =
         batch.drain(..).map(|j| (j.event, j.reply)).unzip();
     let started = std::time::Instant::now();
-    let result = store_with_retry(db, &events, shard).await;
+    let result = store_with_retry(db, &events).await;
     tracing::debug!(
         events = events.len(),
         ms = started.elapsed().as_millis() as u64,
@@ -172,7 +174,7 @@ async fn write(db: &Database, batch: &mut Vec<Job>, shard: i16) {
             }
             for (event, reply) in events.iter().zip(replies) {
                 let result = if events.len() > 1 {
-                    store_with_retry(db, std::slice::from_ref(event), shard)
+                    store_with_retry(db, std::slice::from_ref(event))
                         .await
                         .map(|mut o| o.remove(0))
                 } else {
@@ -189,13 +191,12 @@ async fn write(db: &Database, batch: &mut Vec<Job>, shard: i16) {
 
 /// Retries transient conflicts (deadlock, serialization failure) a few times.
 async fn store_with_retry(
-    db: &Database,
+    db: &mut EventWriter,
     events: &[EventToStore],
-    shard: i16,
 ) -> Result<Vec<StoreOutcome>, StorageError> {
     let mut attempt = 0;
     loop {
-        match db.store_events_in_shard(events, shard).await {
+        match db.store(events).await {
             Err(e) if e.is_retryable() && attempt < 5 => {
                 attempt += 1;
                 tracing::debug!(error = %e, attempt, "retrying a batch after a transient conflict");

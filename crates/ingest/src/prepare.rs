@@ -23,7 +23,9 @@ pub fn prepare_event(
         obj.insert("hashes".into(), grouping.hashes.clone().into());
         obj.insert("grouping_config".into(), GROUPING_VERSION.into());
     }
-    let json = serde_json::to_vec(&data).expect("a JSON value serialises");
+    // sonic-rs writes JSON about twice as fast as serde_json (SIMD string
+    // escaping); the output is ordinary JSON that serde_json reads back.
+    let json = sonic_rs::to_vec(&data).expect("a JSON value serialises");
     EventToStore {
         project_id,
         event_id: *event.event_id.as_uuid(),

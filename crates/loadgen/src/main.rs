@@ -306,8 +306,12 @@ async fn run(
                     Ok(r) => {
                         *s.statuses.entry(r.status().as_u16()).or_default() += 1;
                         s.latencies_us.push(us);
+                        retry_after(&r)
                     }
-                    Err(_) => s.errors += 1,
+                    Err(_) => {
+                        s.errors += 1;
+                        None
+                    }
                 }
             }
         }
@@ -324,7 +328,10 @@ async fn run(
                     eprintln!("ran out of prepared bodies; raise --max-events");
                     break;
                 }
-                tasks.spawn(send(i));
+                let fut = send(i);
+                tasks.spawn(async move {
+                    fut.await;
+                });
             }
             while tasks.join_next().await.is_some() {}
         }
@@ -338,7 +345,12 @@ async fn run(
                         if i >= bodies.len() {
                             break;
                         }
-                        send(i).await;
+                        // Like an SDK's transport: after a 429, this client
+                        // sends nothing until Retry-After has passed.
+                        if let Some(pause) = send(i).await {
+                            let left = deadline.saturating_duration_since(Instant::now());
+                            tokio::time::sleep(pause.min(left)).await;
+                        }
                     }
                 });
             }
@@ -349,4 +361,18 @@ async fn run(
     let sent = next.load(Ordering::Relaxed).min(bodies.len());
     let stats = std::mem::take(&mut *stats.lock().expect("stats lock"));
     Ok((stats, sent, elapsed))
+}
+
+/// The pause a 429 asks for (`Retry-After` in seconds; 1 s without one).
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    if response.status() != reqwest::StatusCode::TOO_MANY_REQUESTS {
+        return None;
+    }
+    let secs = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(1);
+    Some(Duration::from_secs(secs))
 }

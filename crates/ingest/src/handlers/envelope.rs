@@ -5,12 +5,11 @@ use axum::response::Response;
 use chrono::Utc;
 use moth_protocol::dsn::Dsn;
 use moth_protocol::envelope::{Envelope, EnvelopeItem, ItemType};
-use moth_protocol::event::normalize_event;
 use moth_storage::feedback::UserReportToStore;
 use moth_storage::write::AttachmentToStore;
 use serde_json::Value;
 
-use super::{answer, normalize_options, parse_project_id, store_event};
+use super::{admit, answer, normalize_options, parse_project_id, prepare, store_event};
 use crate::auth::{self, Credentials};
 use crate::body::{self, BodyLimits};
 use crate::drops::DropReason;
@@ -30,6 +29,7 @@ pub async fn envelope(
     if let Some(c) = &credentials {
         state.0.keys.authorize(&c.public_key, project_id).await?;
     }
+    let (_admitted, body) = admit(&state, body).await?;
     let limits = state.0.config.limits;
     let received = body::read(
         &parts.headers,
@@ -40,6 +40,7 @@ pub async fn envelope(
             name: "envelope",
         },
         &state.0.budget,
+        &state.0.cpu,
         state.0.config.body_timeout,
     )
     .await?;
@@ -54,27 +55,17 @@ pub async fn envelope(
 
     let opts = normalize_options(&parts, received_at, envelope.headers.event_id);
     let drops = &state.0.drops;
-    let mut event = None;
-    let mut event_size = 0;
+    let mut event_payload = None;
     let mut attachments = Vec::new();
     let mut reports = Vec::new();
     for item in &envelope.items {
         match &item.headers.item_type {
             ItemType::Event => {
-                if event.is_some() {
+                if event_payload.is_some() {
                     drops.record(project_db_id, DropReason::DuplicateItem, "event");
                     continue;
                 }
-                match normalize_event(&item.payload, &opts) {
-                    Ok(e) => {
-                        event = Some(e);
-                        event_size = item.payload.len();
-                    }
-                    Err(e) => {
-                        tracing::debug!(project = project_db_id, error = %e, "dropping an invalid event item");
-                        drops.record(project_db_id, DropReason::InvalidEvent, "event");
-                    }
-                }
+                event_payload = Some(item.payload.clone());
             }
             ItemType::Attachment => attachments.push(attachment(item)),
             ItemType::UserReport | ItemType::Feedback => match user_report(item, project_db_id) {
@@ -88,17 +79,30 @@ pub async fn envelope(
             other => drops.record(project_db_id, DropReason::NotStored, other.as_str()),
         }
     }
+    // The raw envelope is not needed while the event waits for its commit
+    // (the event's payload is a slice of it until it is normalised).
+    let header_event_id = envelope.headers.event_id;
+    drop((envelope, received));
 
-    let mut answered_id = envelope.headers.event_id;
-    if let Some(event) = event {
-        let id = store_event(&state, project_db_id, event, event_size, received_at, |e| {
-            e.attachments = std::mem::take(&mut attachments);
-        })
-        .await?;
+    let mut event = None;
+    if let Some(payload) = event_payload {
+        match prepare(&state, project_db_id, payload, opts, received_at).await? {
+            Ok(prepared) => event = Some(prepared),
+            Err(e) => {
+                tracing::debug!(project = project_db_id, error = %e, "dropping an invalid event item");
+                drops.record(project_db_id, DropReason::InvalidEvent, "event");
+            }
+        }
+    }
+
+    let mut answered_id = header_event_id;
+    if let Some((id, mut prepared)) = event {
+        prepared.attachments = std::mem::take(&mut attachments);
+        store_event(&state, prepared).await?;
         answered_id = Some(id);
     } else if !attachments.is_empty() {
         // Attachments for an event sent earlier (same envelope event_id).
-        match envelope.headers.event_id {
+        match header_event_id {
             Some(id) => {
                 state
                     .0

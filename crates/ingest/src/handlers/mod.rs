@@ -12,11 +12,14 @@ use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use moth_protocol::event::{NormalizeOptions, NormalizedEvent};
+use moth_protocol::event::{normalize_event, EventError, NormalizeOptions};
 use moth_protocol::event_id::EventId;
 use moth_storage::write::EventToStore;
 
+use crate::admission::Admitted;
+use crate::body;
 use crate::error::IngestError;
 use crate::prepare::prepare_event;
 use crate::IngestState;
@@ -56,28 +59,54 @@ fn answer(id: Option<EventId>) -> Response {
     }
 }
 
-/// Groups, packs and stores one event through the pipeline.
-async fn store_event(
+/// A slot for this request, or 429 at once when Moth already works on as
+/// many as it may. The refused body is read and dropped unparsed (bounded
+/// by the size limit and the body timeout) so that the connection stays
+/// usable for the client's next request.
+async fn admit(
+    state: &IngestState,
+    body: axum::body::Body,
+) -> Result<(Admitted, axum::body::Body), IngestError> {
+    match state.0.admission.try_admit() {
+        Some(admitted) => Ok((admitted, body)),
+        None => {
+            body::discard(
+                body,
+                state.0.config.limits.max_body,
+                state.0.config.body_timeout,
+            )
+            .await;
+            Err(IngestError::QueueFull)
+        }
+    }
+}
+
+/// Normalises, groups and packs one event on the ingest threads (see
+/// [`crate::cpu`]). The inner error is the event's own (its payload is not
+/// a JSON object): the caller decides whether that drops an envelope item
+/// or fails the request.
+async fn prepare(
     state: &IngestState,
     project_id: i64,
-    event: NormalizedEvent,
-    raw_size: usize,
+    payload: Bytes,
+    opts: NormalizeOptions,
     received_at: DateTime<Utc>,
-    attach: impl FnOnce(&mut EventToStore),
-) -> Result<EventId, IngestError> {
-    let id = event.event_id;
-    // Grouping and compression are CPU work: small events run inline, large
-    // ones on the blocking pool so they do not stall the async workers.
-    let mut prepared = if raw_size > 256 * 1024 {
-        tokio::task::spawn_blocking(move || prepare_event(project_id, event, received_at))
-            .await
-            .map_err(|e| IngestError::Internal(format!("preparing an event failed: {e}")))?
-    } else {
-        prepare_event(project_id, event, received_at)
-    };
-    attach(&mut prepared);
+) -> Result<Result<(EventId, EventToStore), EventError>, IngestError> {
+    state
+        .0
+        .cpu
+        .run(move || {
+            let event = normalize_event(&payload, &opts)?;
+            let id = event.event_id;
+            Ok((id, prepare_event(project_id, event, received_at)))
+        })
+        .await
+}
+
+/// Stores one prepared event through the pipeline; returns once committed.
+async fn store_event(state: &IngestState, prepared: EventToStore) -> Result<(), IngestError> {
     state.0.pipeline.store(prepared).await?;
-    Ok(id)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 use axum::extract::{Path, Request, State};
 use axum::response::Response;
 use base64::Engine;
+use bytes::Bytes;
 use chrono::Utc;
-use moth_protocol::event::normalize_event;
 
-use super::{answer, normalize_options, parse_project_id, store_event};
+use super::{admit, answer, normalize_options, parse_project_id, prepare, store_event};
 use crate::auth;
 use crate::body::{self, inflate_bytes, BodyLimits};
 use crate::error::IngestError;
@@ -42,6 +42,7 @@ async fn handle(
         Some(id) => state.0.keys.authorize(&credentials.public_key, id).await?,
         None => state.0.keys.project_of(&credentials.public_key).await?,
     };
+    let (_admitted, body) = admit(&state, body).await?;
     let max = state.0.config.limits.max_event;
     let received = body::read(
         &parts.headers,
@@ -52,22 +53,18 @@ async fn handle(
             name: "event",
         },
         &state.0.budget,
+        &state.0.cpu,
         state.0.config.body_timeout,
     )
     .await?;
-    let payload = legacy_decode(&received.bytes, max)?;
+    let payload = Bytes::from(legacy_decode(&received.bytes, max)?.into_owned());
+    // The raw body is not needed while the event waits for its commit.
+    drop(received);
     let opts = normalize_options(&parts, received_at, None);
-    let event =
-        normalize_event(&payload, &opts).map_err(|e| IngestError::InvalidEvent(e.to_string()))?;
-    let id = store_event(
-        &state,
-        project_db_id,
-        event,
-        payload.len(),
-        received_at,
-        |_| {},
-    )
-    .await?;
+    let (id, prepared) = prepare(&state, project_db_id, payload, opts, received_at)
+        .await?
+        .map_err(|e| IngestError::InvalidEvent(e.to_string()))?;
+    store_event(&state, prepared).await?;
     Ok(answer(Some(id)))
 }
 

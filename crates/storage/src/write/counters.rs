@@ -98,21 +98,39 @@ pub fn hour_of(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::hours(1)).unwrap_or(t)
 }
 
-/// Upserts events per issue per hour, and per project per hour in the
-/// writer's own `shard` of the project counter.
-pub async fn update_hourly_counts(
+/// Upserts events per issue per hour, per project per hour (in the
+/// writer's own `shard` of the project counter), and the releases of the
+/// batch, in one statement (one round trip).
+///
+/// Releases keep first/last seen by receive time, the server's clock, which
+/// is what "resolved in next release" compares with. New releases are
+/// inserted without touching existing rows (an upsert would lock them, and
+/// every writer sees the same current release), and `last_seen` moves at
+/// most once a minute, so concurrent writers rarely touch one release row.
+pub async fn update_counts_and_releases(
     conn: &mut PgConnection,
     events: &[EventToStore],
     stored: &[usize],
     issue_of: &HashMap<usize, i64>,
     shard: i16,
 ) -> Result<()> {
+    // BTreeMaps: rows go to PostgreSQL in key order, so concurrent writers
+    // lock them in the same order and cannot deadlock.
     let mut per_issue: BTreeMap<(i64, DateTime<Utc>), i64> = BTreeMap::new();
     let mut per_project: BTreeMap<(i64, DateTime<Utc>), i64> = BTreeMap::new();
+    let mut releases: BTreeMap<(i64, String), (DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
     for &i in stored {
-        let hour = hour_of(events[i].timestamp);
+        let e = &events[i];
+        let hour = hour_of(e.timestamp);
         *per_issue.entry((issue_of[&i], hour)).or_default() += 1;
-        *per_project.entry((events[i].project_id, hour)).or_default() += 1;
+        *per_project.entry((e.project_id, hour)).or_default() += 1;
+        if let Some(r) = &e.release {
+            let seen = releases
+                .entry((e.project_id, pg_text(r)))
+                .or_insert((e.received_at, e.received_at));
+            seen.0 = seen.0.min(e.received_at);
+            seen.1 = seen.1.max(e.received_at);
+        }
     }
     let columns = |rows: &BTreeMap<(i64, DateTime<Utc>), i64>| {
         (
@@ -121,27 +139,43 @@ pub async fn update_hourly_counts(
             rows.values().copied().collect::<Vec<i64>>(),
         )
     };
-    let (ids, hours, counts) = columns(&per_issue);
+    let (issue_ids, issue_hours, issue_counts) = columns(&per_issue);
+    let (project_ids, project_hours, project_counts) = columns(&per_project);
+    let release_projects: Vec<i64> = releases.keys().map(|k| k.0).collect();
+    let versions: Vec<&str> = releases.keys().map(|k| k.1.as_str()).collect();
+    let first: Vec<DateTime<Utc>> = releases.values().map(|v| v.0).collect();
+    let last: Vec<DateTime<Utc>> = releases.values().map(|v| v.1).collect();
+    // Sub-statements share one snapshot: the final UPDATE does not see the
+    // releases inserted beside it, which already carry their last_seen.
     sqlx::query(
-        "INSERT INTO issue_hourly_counts (issue_id, hour, count) \
-         SELECT * FROM UNNEST($1::int8[], $2::timestamptz[], $3::int8[]) \
-         ON CONFLICT (issue_id, hour) DO UPDATE SET count = issue_hourly_counts.count + excluded.count",
+        "WITH issue_hours AS ( \
+           INSERT INTO issue_hourly_counts (issue_id, hour, count) \
+           SELECT * FROM UNNEST($1::int8[], $2::timestamptz[], $3::int8[]) \
+           ON CONFLICT (issue_id, hour) DO UPDATE SET count = issue_hourly_counts.count + excluded.count \
+         ), project_hours AS ( \
+           INSERT INTO project_hourly_counts (project_id, hour, shard, count) \
+           SELECT p, h, $7, c FROM UNNEST($4::int8[], $5::timestamptz[], $6::int8[]) AS x(p, h, c) \
+           ON CONFLICT (project_id, hour, shard) DO UPDATE SET count = project_hourly_counts.count + excluded.count \
+         ), new_releases AS ( \
+           INSERT INTO releases (project_id, version, first_seen, last_seen) \
+           SELECT * FROM UNNEST($8::int8[], $9::text[], $10::timestamptz[], $11::timestamptz[]) \
+           ON CONFLICT (project_id, version) DO NOTHING \
+         ) \
+         UPDATE releases r SET last_seen = x.l \
+         FROM UNNEST($8::int8[], $9::text[], $11::timestamptz[]) AS x(p, v, l) \
+         WHERE r.project_id = x.p AND r.version = x.v AND r.last_seen < x.l - interval '1 minute'",
     )
-    .bind(&ids)
-    .bind(&hours)
-    .bind(&counts)
-    .execute(&mut *conn)
-    .await?;
-    let (ids, hours, counts) = columns(&per_project);
-    sqlx::query(
-        "INSERT INTO project_hourly_counts (project_id, hour, shard, count) \
-         SELECT p, h, $4, c FROM UNNEST($1::int8[], $2::timestamptz[], $3::int8[]) AS x(p, h, c) \
-         ON CONFLICT (project_id, hour, shard) DO UPDATE SET count = project_hourly_counts.count + excluded.count",
-    )
-    .bind(&ids)
-    .bind(&hours)
-    .bind(&counts)
+    .bind(&issue_ids)
+    .bind(&issue_hours)
+    .bind(&issue_counts)
+    .bind(&project_ids)
+    .bind(&project_hours)
+    .bind(&project_counts)
     .bind(shard)
+    .bind(&release_projects)
+    .bind(&versions)
+    .bind(&first)
+    .bind(&last)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -149,60 +183,6 @@ pub async fn update_hourly_counts(
 
 /// Per project: release → when Moth first received an event of it.
 pub type ReleaseFirstSeen = HashMap<i64, HashMap<String, DateTime<Utc>>>;
-
-/// Upserts the releases of the batch (first/last seen by receive time, the
-/// server's clock, which is what "resolved in next release" compares with).
-/// `last_seen` moves at most once a minute, so concurrent writers rarely
-/// touch the same release row.
-pub async fn update_releases(
-    conn: &mut PgConnection,
-    events: &[EventToStore],
-    stored: &[usize],
-) -> Result<()> {
-    let mut agg: BTreeMap<(i64, String), (DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
-    for &i in stored {
-        let e = &events[i];
-        if let Some(r) = &e.release {
-            let entry = agg
-                .entry((e.project_id, pg_text(r)))
-                .or_insert((e.received_at, e.received_at));
-            entry.0 = entry.0.min(e.received_at);
-            entry.1 = entry.1.max(e.received_at);
-        }
-    }
-    if agg.is_empty() {
-        return Ok(());
-    }
-    let projects: Vec<i64> = agg.keys().map(|k| k.0).collect();
-    let versions: Vec<&str> = agg.keys().map(|k| k.1.as_str()).collect();
-    let first: Vec<DateTime<Utc>> = agg.values().map(|v| v.0).collect();
-    let last: Vec<DateTime<Utc>> = agg.values().map(|v| v.1).collect();
-    // Insert the new releases without touching existing rows (an upsert
-    // would lock them, and every writer sees the same current release),
-    // then move `last_seen` forward at most once a minute.
-    sqlx::query(
-        "INSERT INTO releases (project_id, version, first_seen, last_seen) \
-         SELECT * FROM UNNEST($1::int8[], $2::text[], $3::timestamptz[], $4::timestamptz[]) \
-         ON CONFLICT (project_id, version) DO NOTHING",
-    )
-    .bind(&projects)
-    .bind(&versions)
-    .bind(&first)
-    .bind(&last)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "UPDATE releases r SET last_seen = x.l \
-         FROM UNNEST($1::int8[], $2::text[], $3::timestamptz[]) AS x(p, v, l) \
-         WHERE r.project_id = x.p AND r.version = x.v AND r.last_seen < x.l - interval '1 minute'",
-    )
-    .bind(&projects)
-    .bind(&versions)
-    .bind(&last)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
 
 /// Adds the first-seen times of `versions` (releases named by resolutions)
 /// that the batch did not carry.

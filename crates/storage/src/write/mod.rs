@@ -1,11 +1,16 @@
 //! The ingest write path: a batch of events stored in one transaction.
 //!
-//! For each batch: drop event ids already stored, resolve grouping hashes to
-//! issues (creating issues under advisory locks so that concurrent writers,
-//! even in other processes, never create two issues for one hash), insert the
-//! events, then update every counter, the issue states, the activity log and
-//! the alert outbox — all set-based, all in the same transaction, so a
-//! committed event always comes with its counts and its alerts.
+//! For each batch: resolve grouping hashes to issues (creating issues under
+//! advisory locks so that concurrent writers, even in other processes, never
+//! create two issues for one hash), insert the events (ids already stored
+//! are SDK retries and are skipped by the insert itself), then update every
+//! counter, the issue states, the activity log and the alert outbox — all
+//! set-based, all in the same transaction, so a committed event always comes
+//! with its counts and its alerts.
+//!
+//! Each statement is a round trip, and on a busy two-core machine a round
+//! trip costs far more than the work PostgreSQL does for it, so the batch
+//! uses as few statements as it can (see [`EventWriter`]).
 
 mod counters;
 mod grouping;
@@ -14,7 +19,8 @@ mod issue_update;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sqlx::PgConnection;
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, PgConnection, Postgres};
 use uuid::Uuid;
 
 use crate::{Database, Result};
@@ -81,8 +87,48 @@ impl Database {
         events: &[EventToStore],
         shard: i16,
     ) -> Result<Vec<StoreOutcome>> {
-        let mut tx = self.pool().begin().await?;
-        let outcomes = write_batch(&mut tx, events, shard).await?;
+        self.event_writer(shard).store(events).await
+    }
+
+    /// A writer that keeps its connection between batches.
+    pub fn event_writer(&self, shard: i16) -> EventWriter {
+        EventWriter {
+            db: self.clone(),
+            shard,
+            conn: None,
+        }
+    }
+}
+
+/// Stores batches for one writer task. It holds one pooled connection from
+/// batch to batch, which saves the pool's health-check round trip on every
+/// batch; after any error the connection is closed instead of reused, and
+/// the next batch takes a fresh one.
+pub struct EventWriter {
+    db: Database,
+    shard: i16,
+    conn: Option<PoolConnection<Postgres>>,
+}
+
+impl EventWriter {
+    /// Stores a batch of events in one transaction; see the module docs.
+    pub async fn store(&mut self, events: &[EventToStore]) -> Result<Vec<StoreOutcome>> {
+        let result = self.try_store(events).await;
+        if result.is_err() {
+            if let Some(mut conn) = self.conn.take() {
+                conn.close_on_drop();
+            }
+        }
+        result
+    }
+
+    async fn try_store(&mut self, events: &[EventToStore]) -> Result<Vec<StoreOutcome>> {
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            None => self.conn.insert(self.db.pool().acquire().await?),
+        };
+        let mut tx = conn.begin().await?;
+        let outcomes = write_batch(&mut tx, events, self.shard).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
@@ -96,18 +142,12 @@ async fn write_batch(
     let now = Utc::now();
     let mut outcomes = vec![StoreOutcome::Duplicate; events.len()];
 
-    // 1. Event ids stored before, or repeated within the batch.
-    let already = existing_event_ids(conn, events).await?;
+    // 1. Event ids repeated within the batch (ids stored before are found
+    //    by the insert in step 3).
     let mut seen = HashSet::new();
     let fresh: Vec<usize> = (0..events.len())
-        .filter(|&i| {
-            let key = (events[i].project_id, events[i].event_id);
-            !already.contains(&key) && seen.insert(key)
-        })
+        .filter(|&i| seen.insert((events[i].project_id, events[i].event_id)))
         .collect();
-    if fresh.is_empty() {
-        return Ok(outcomes);
-    }
 
     // 2. Hashes → issues, creating the issues that do not exist yet.
     let resolved = grouping::resolve_issues(conn, events, &fresh).await?;
@@ -121,8 +161,9 @@ async fn write_batch(
     issue_ids.dedup();
     let locked = issue_update::lock_issues(conn, &issue_ids).await?;
 
-    // 3. The events themselves; a concurrent writer may have stored one of
-    //    them since step 1, and then it is a duplicate after all.
+    // 3. The events themselves; an id stored before (an SDK retry, or a
+    //    concurrent writer's) is a duplicate, and an issue created for
+    //    duplicates only is removed again.
     let inserted = insert_events(conn, events, &fresh, &resolved.issue_of).await?;
     let stored: Vec<usize> = fresh
         .iter()
@@ -148,8 +189,7 @@ async fn write_batch(
 
     // 4. Counters, states, activity and alert signals.
     let new_users = counters::update_tag_values(conn, events, &stored, &resolved.issue_of).await?;
-    counters::update_hourly_counts(conn, events, &stored, &resolved.issue_of, shard).await?;
-    counters::update_releases(conn, events, &stored).await?;
+    counters::update_counts_and_releases(conn, events, &stored, &resolved.issue_of, shard).await?;
     issue_update::apply(conn, events, &stored, &resolved, locked, &new_users, now).await?;
 
     let new_issues: HashSet<i64> = resolved.new_issues.iter().copied().collect();
@@ -161,23 +201,6 @@ async fn write_batch(
         };
     }
     Ok(outcomes)
-}
-
-async fn existing_event_ids(
-    conn: &mut PgConnection,
-    events: &[EventToStore],
-) -> Result<HashSet<(i64, Uuid)>> {
-    let projects: Vec<i64> = events.iter().map(|e| e.project_id).collect();
-    let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
-    let rows: Vec<(i64, Uuid)> = sqlx::query_as(
-        "SELECT e.project_id, e.event_id FROM events e \
-         JOIN UNNEST($1::int8[], $2::uuid[]) AS b(project_id, event_id) USING (project_id, event_id)",
-    )
-    .bind(&projects)
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows.into_iter().collect())
 }
 
 async fn insert_events(
