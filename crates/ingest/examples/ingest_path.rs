@@ -24,7 +24,7 @@ fn main() {
         let raw = match encoding.as_str() {
             "br" => {
                 let mut out = Vec::new();
-                brotli::Decompressor::new(&body[..], 8192)
+                brotlic::DecompressorReader::new(&body[..])
                     .read_to_end(&mut out)
                     .expect("brotli");
                 out
@@ -46,7 +46,12 @@ fn main() {
             .filter(|i| i.headers.item_type == ItemType::Event)
         {
             let event = normalize_event(&item.payload, &opts).expect("event");
-            let prepared = moth_ingest::prepare::prepare_event(1, event, chrono::Utc::now());
+            let prepared = moth_ingest::prepare::prepare_event(
+                1,
+                event,
+                item.payload.len(),
+                chrono::Utc::now(),
+            );
             stored += prepared.payload.len();
         }
     }

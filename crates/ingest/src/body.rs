@@ -260,7 +260,7 @@ fn inflate(
                 Box::new(flate2::read::DeflateDecoder::new(data))
             }
         }
-        Encoding::Brotli => Box::new(brotli::Decompressor::new(data, 8192)),
+        Encoding::Brotli => Box::new(brotlic::DecompressorReader::new(data)),
         Encoding::Zstd => Box::new(
             zstd::stream::read::Decoder::new(data).map_err(|e| decompression_error(enc, e))?,
         ),
@@ -273,9 +273,23 @@ fn inflate(
     let mut reserved = out.capacity();
     loop {
         if out.len() == out.capacity() {
+            // Most bodies end right at the first guess: look for the end
+            // with a small probe before growing (and zero-filling) more.
+            let mut probe = [0u8; 4096];
+            let n = reader
+                .read(&mut probe)
+                .map_err(|e| decompression_error(enc, e))?;
+            if n == 0 {
+                break;
+            }
             out.reserve((out.capacity() / 2).max(64 * 1024));
             budget.reserve(held, out.capacity() - reserved)?;
             reserved = out.capacity();
+            out.extend_from_slice(&probe[..n]);
+            if out.len() > limits.max_decompressed {
+                return Err(too_large(limits.name, limits.max_decompressed));
+            }
+            continue;
         }
         let len = out.len();
         let spare = out.capacity() - len;
@@ -431,6 +445,28 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, IngestError::UnsupportedEncoding(_)));
+    }
+
+    #[tokio::test]
+    async fn broken_truncated_and_oversized_brotli_are_refused() {
+        let text = b"{\"message\":\"hello\"}\n".repeat(2000);
+        let mut br = Vec::new();
+        brotli::CompressorWriter::new(&mut br, 4096, 5, 22)
+            .write_all(&text)
+            .unwrap();
+        let truncated = br[..br.len() / 2].to_vec();
+        for broken in [b"not brotli at all".to_vec(), truncated] {
+            let err = read_all(with_encoding("br"), broken, LIMITS)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, IngestError::Decompression { .. }), "{err:?}");
+        }
+        let small = BodyLimits {
+            max_decompressed: 1000,
+            ..LIMITS
+        };
+        let err = read_all(with_encoding("br"), br, small).await.unwrap_err();
+        assert!(matches!(err, IngestError::TooLarge { .. }), "{err:?}");
     }
 
     #[tokio::test]

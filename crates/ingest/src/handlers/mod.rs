@@ -98,7 +98,10 @@ async fn prepare(
         .run(move || {
             let event = normalize_event(&payload, &opts)?;
             let id = event.event_id;
-            Ok((id, prepare_event(project_id, event, received_at)))
+            Ok((
+                id,
+                prepare_event(project_id, event, payload.len(), received_at),
+            ))
         })
         .await
 }
