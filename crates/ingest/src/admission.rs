@@ -16,7 +16,6 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 #[derive(Clone)]
 pub struct Admission {
     slots: Arc<Semaphore>,
-    capacity: usize,
 }
 
 /// One admitted request; its slot frees when this is dropped.
@@ -27,10 +26,8 @@ pub struct Admitted {
 impl Admission {
     /// At most `capacity` requests at once (at least one).
     pub fn new(capacity: usize) -> Self {
-        let capacity = capacity.max(1);
         Self {
-            slots: Arc::new(Semaphore::new(capacity)),
-            capacity,
+            slots: Arc::new(Semaphore::new(capacity.max(1))),
         }
     }
 
@@ -41,11 +38,6 @@ impl Admission {
             .try_acquire_owned()
             .ok()
             .map(|slot| Admitted { _slot: slot })
-    }
-
-    /// Requests admitted right now.
-    pub fn in_flight(&self) -> usize {
-        self.capacity - self.slots.available_permits()
     }
 }
 
@@ -59,7 +51,6 @@ mod tests {
         let first = a.try_admit().expect("first");
         let _second = a.try_admit().expect("second");
         assert!(a.try_admit().is_none());
-        assert_eq!(a.in_flight(), 2);
         drop(first);
         assert!(a.try_admit().is_some());
     }

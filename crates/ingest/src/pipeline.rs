@@ -1,8 +1,9 @@
 //! The write pipeline: bounded queues of prepared events drained by writer
 //! tasks that store many events per transaction (one commit, one fsync, for
 //! the whole batch). A request is answered only after the transaction that
-//! holds its event committed; when a queue is full the request is refused
-//! at once (429) instead of waiting or growing memory.
+//! holds its event committed. The queues never hold more than the
+//! admission bound lets in (see [`crate::admission`]), which is where
+//! overload is refused with 429; a full queue answers 429 as well.
 //!
 //! Each writer has its own queue, and events are routed by their primary
 //! grouping hash: all events of an issue go through one writer, so
@@ -94,14 +95,6 @@ impl WritePipeline {
         answer
             .await
             .map_err(|_| IngestError::Internal("the writer dropped an event".into()))?
-    }
-
-    /// Events waiting in the queues.
-    pub fn queued(&self) -> usize {
-        self.queues
-            .iter()
-            .map(|q| q.max_capacity() - q.capacity())
-            .sum()
     }
 }
 

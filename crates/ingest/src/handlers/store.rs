@@ -1,5 +1,7 @@
 //! `POST /api/{project_id}/store/`: the legacy single-event endpoint.
 
+use std::borrow::Cow;
+
 use axum::extract::{Path, Request, State};
 use axum::response::Response;
 use base64::Engine;
@@ -57,7 +59,11 @@ async fn handle(
         state.0.config.body_timeout,
     )
     .await?;
-    let payload = Bytes::from(legacy_decode(&received.bytes, max)?.into_owned());
+    // Plain JSON stays a slice of the body; decoded forms are new buffers.
+    let payload = match legacy_decode(&received.bytes, max)? {
+        Cow::Borrowed(json) => received.bytes.slice_ref(json),
+        Cow::Owned(json) => Bytes::from(json),
+    };
     // The raw body is not needed while the event waits for its commit.
     drop(received);
     let opts = normalize_options(&parts, received_at, None);
@@ -70,7 +76,7 @@ async fn handle(
 
 /// Old raven clients post base64 of zlib-deflated JSON with no
 /// Content-Encoding; anything that does not start like JSON is tried that way.
-fn legacy_decode(body: &[u8], max: usize) -> Result<std::borrow::Cow<'_, [u8]>, IngestError> {
+fn legacy_decode(body: &[u8], max: usize) -> Result<Cow<'_, [u8]>, IngestError> {
     let trimmed = body.trim_ascii_start();
     if trimmed.is_empty() {
         return Err(IngestError::EmptyBody);
