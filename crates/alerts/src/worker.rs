@@ -224,9 +224,23 @@ async fn send_one(db: &Database, config: &AlertsConfig, delivery: ClaimedDeliver
 }
 
 /// Stores the outcome, retrying briefly: if it cannot be stored the claim
-/// lapses and the message would be sent again.
+/// lapses and the message would be sent again. The destination's last
+/// success or failure is written first, so that whoever sees the delivery
+/// finished also sees it on the destination.
 async fn record(db: &Database, delivery: &ClaimedDelivery, outcome: &AttemptOutcome) {
     let now = Utc::now();
+    let failure = match outcome {
+        AttemptOutcome::Delivered { .. } => None,
+        AttemptOutcome::Retry { status, error, .. } | AttemptOutcome::Failed { status, error } => {
+            Some((*status, error.as_str()))
+        }
+    };
+    if let Err(e) = db
+        .record_alert_send(delivery.destination.id, now, failure)
+        .await
+    {
+        tracing::warn!(destination = delivery.destination.id, error = %e, "cannot record an alert send");
+    }
     for attempt in 0..5 {
         match db
             .finish_delivery(delivery.id, delivery.attempts, outcome)
@@ -239,17 +253,5 @@ async fn record(db: &Database, delivery: &ClaimedDelivery, outcome: &AttemptOutc
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(200 << attempt)).await,
         }
-    }
-    let failure = match outcome {
-        AttemptOutcome::Delivered { .. } => None,
-        AttemptOutcome::Retry { status, error, .. } | AttemptOutcome::Failed { status, error } => {
-            Some((*status, error.as_str()))
-        }
-    };
-    if let Err(e) = db
-        .record_alert_send(delivery.destination.id, now, failure)
-        .await
-    {
-        tracing::warn!(destination = delivery.destination.id, error = %e, "cannot record an alert send");
     }
 }
