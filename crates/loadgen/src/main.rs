@@ -7,6 +7,7 @@
 //! the events as stored (`--stored-cmd`, a shell command printing a count)
 //! and reports events/s durably stored over the whole interval.
 
+mod http;
 mod stored;
 mod template;
 
@@ -85,10 +86,14 @@ struct Stats {
 fn main() -> Result<()> {
     let args = Args::parse();
     let dsn = Dsn::parse(&args.dsn).context("--dsn is not a DSN")?;
-    let url = format!(
-        "{}://{}/{}api/{}/envelope/",
-        dsn.scheme,
-        dsn.authority,
+    if dsn.scheme != "http" {
+        anyhow::bail!(
+            "moth-loadgen sends plain HTTP only (the DSN says {})",
+            dsn.scheme
+        );
+    }
+    let path = format!(
+        "/{}api/{}/envelope/",
         if dsn.path_prefix.is_empty() {
             String::new()
         } else {
@@ -139,7 +144,15 @@ fn main() -> Result<()> {
         Some(c @ stored::StoredCounter::Api(_)) => runtime.block_on(c.count())?,
         _ => 0,
     };
-    let (stats, sent, elapsed) = runtime.block_on(run(&args, url, auth, bodies))?;
+    let mut headers = vec![
+        ("X-Sentry-Auth", auth.as_str()),
+        ("Content-Type", "application/x-sentry-envelope"),
+    ];
+    if let Some(encoding) = args.compression.header() {
+        headers.push(("Content-Encoding", encoding));
+    }
+    let target = http::Target::new(&dsn.authority, &path, &headers);
+    let (stats, sent, elapsed) = runtime.block_on(run(&args, target, bodies))?;
     let accepted = stats.statuses.get(&200).copied().unwrap_or(0);
     let mut lat = stats.latencies_us.clone();
     lat.sort_unstable();
@@ -259,54 +272,39 @@ fn prepare(args: &Args, count: usize) -> Result<Vec<bytes::Bytes>> {
 
 async fn run(
     args: &Args,
-    url: String,
-    auth: String,
+    target: http::Target,
     bodies: Vec<bytes::Bytes>,
 ) -> Result<(Stats, usize, Duration)> {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency.max(64))
-        .timeout(Duration::from_secs(60))
-        .build()?;
+    let target = Arc::new(target);
+    // Idle keep-alive connections, shared by the senders.
+    let pool: Arc<Mutex<Vec<http::Connection>>> = Arc::new(Mutex::new(Vec::new()));
     let bodies = Arc::new(bodies);
     let next = Arc::new(AtomicUsize::new(0));
     let stats = Arc::new(Mutex::new(Stats::default()));
     let start = Instant::now();
     let deadline = start + Duration::from_secs(args.duration);
-    let encoding = args.compression.header();
     let send = {
-        let (client, url, auth, bodies, stats) = (
-            client.clone(),
-            url.clone(),
-            auth.clone(),
-            bodies.clone(),
-            stats.clone(),
-        );
+        let (target, pool, bodies, stats) =
+            (target.clone(), pool.clone(), bodies.clone(), stats.clone());
         move |i: usize| {
-            let (client, url, auth, bodies, stats) = (
-                client.clone(),
-                url.clone(),
-                auth.clone(),
-                bodies.clone(),
-                stats.clone(),
-            );
+            let (target, pool, bodies, stats) =
+                (target.clone(), pool.clone(), bodies.clone(), stats.clone());
             async move {
-                let mut req = client
-                    .post(&url)
-                    .header("x-sentry-auth", &auth)
-                    .header("content-type", "application/x-sentry-envelope")
-                    .body(bodies[i].clone());
-                if let Some(e) = encoding {
-                    req = req.header("content-encoding", e);
-                }
+                let idle = pool.lock().expect("pool lock").pop();
+                let mut conn = idle.unwrap_or_else(|| http::Connection::new(target));
                 let t = Instant::now();
-                let result = req.send().await;
+                let result = conn.post(&bodies[i], Duration::from_secs(60)).await;
                 let us = t.elapsed().as_micros() as u64;
+                pool.lock().expect("pool lock").push(conn);
                 let mut s = stats.lock().expect("stats lock");
                 match result {
-                    Ok(r) => {
-                        *s.statuses.entry(r.status().as_u16()).or_default() += 1;
+                    Ok(answer) => {
+                        *s.statuses.entry(answer.status).or_default() += 1;
                         s.latencies_us.push(us);
-                        retry_after(&r)
+                        // Like an SDK's transport: after a 429, send nothing
+                        // until Retry-After has passed (1 s without one).
+                        (answer.status == 429)
+                            .then(|| Duration::from_secs(answer.retry_after.unwrap_or(1)))
                     }
                     Err(_) => {
                         s.errors += 1;
@@ -361,18 +359,4 @@ async fn run(
     let sent = next.load(Ordering::Relaxed).min(bodies.len());
     let stats = std::mem::take(&mut *stats.lock().expect("stats lock"));
     Ok((stats, sent, elapsed))
-}
-
-/// The pause a 429 asks for (`Retry-After` in seconds; 1 s without one).
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    if response.status() != reqwest::StatusCode::TOO_MANY_REQUESTS {
-        return None;
-    }
-    let secs = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(1);
-    Some(Duration::from_secs(secs))
 }
