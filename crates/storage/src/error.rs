@@ -18,6 +18,10 @@ pub enum StorageError {
     Invalid(String),
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// A concurrent change invalidated what the transaction read; running
+    /// it again gives the right result.
+    #[error("{0}")]
+    Retry(&'static str),
     #[error("applying migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]
@@ -26,10 +30,16 @@ pub enum StorageError {
 
 impl StorageError {
     /// True for transient conflicts between concurrent transactions
-    /// (deadlock, serialization failure): the same work may simply be retried.
+    /// (deadlock, serialization failure, [`Self::Retry`]): the same work may
+    /// simply be retried.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Database(sqlx::Error::Database(db))
-            if matches!(db.code().as_deref(), Some("40P01") | Some("40001")))
+        match self {
+            Self::Retry(_) => true,
+            Self::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("40P01") | Some("40001"))
+            }
+            _ => false,
+        }
     }
 
     /// True for errors that go away when the database comes back.

@@ -63,7 +63,6 @@ pub struct StoredEvent {
     pub transaction: Option<String>,
     pub user_ident: Option<String>,
     pub title: String,
-    pub tags: serde_json::Value,
     pub payload: Vec<u8>,
 }
 
@@ -75,9 +74,12 @@ impl StoredEvent {
             .map_err(|e| StorageError::Invalid(format!("stored event is not JSON: {e}")))
     }
 
-    /// Tags as `(key, value)` pairs.
-    pub fn tag_pairs(&self) -> Vec<(String, String)> {
-        serde_json::from_value(self.tags.clone()).unwrap_or_default()
+    /// Tags as `(key, value)` pairs, from the event's data (`tags` as
+    /// normalisation stores it: `[[key, value], ...]`).
+    pub fn tag_pairs(data: &serde_json::Value) -> Vec<(String, String)> {
+        data.get("tags")
+            .and_then(|t| serde_json::from_value(t.clone()).ok())
+            .unwrap_or_default()
     }
 
     /// The event id as 32 hex characters.
@@ -88,7 +90,7 @@ impl StoredEvent {
 
 const EVENT_COLUMNS: &str =
     "id, project_id, event_id, issue_id, timestamp, received_at, level, platform, release, \
-     environment, transaction, user_ident, title, tags, payload";
+     environment, transaction, user_ident, title, payload";
 
 /// A position in an issue's event list (newest first): the row id of the
 /// event a page starts after, and which way the page goes.

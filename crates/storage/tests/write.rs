@@ -399,3 +399,48 @@ async fn futures_issue_ids(tasks: Vec<tokio::task::JoinHandle<Vec<StoreOutcome>>
     }
     out
 }
+
+/// An issue deleted while a batch waits for its row lock: the batch fails
+/// with a retryable error instead of storing an event under the deleted
+/// issue (events.issue_id has no foreign key), and run again it files the
+/// event under a new issue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issue_deleted_under_a_batch_makes_it_run_again() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let first = issue_of(t.db.store_events(&[event(p.id, &["gone"])]).await.unwrap()[0]);
+
+    // Another session deletes the issue and has not committed yet.
+    let mut deleting = t.db.pool().begin().await.unwrap();
+    sqlx::query("DELETE FROM issues WHERE id = $1")
+        .bind(first)
+        .execute(&mut *deleting)
+        .await
+        .unwrap();
+    let db = t.db.clone();
+    let batch = tokio::spawn(async move { db.store_events(&[event(p.id, &["gone"])]).await });
+    // The batch read the hash (still visible) and now waits for the lock.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while scalar(&t.db, "SELECT count(*) FROM pg_locks WHERE NOT granted").await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the batch never waited for the issue"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    sqlx::query("DELETE FROM events WHERE issue_id = $1")
+        .bind(first)
+        .execute(&mut *deleting)
+        .await
+        .unwrap();
+    deleting.commit().await.unwrap();
+
+    let err = batch.await.unwrap().unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert_eq!(scalar(&t.db, "SELECT count(*) FROM events").await, 0);
+    let again = issue_of(t.db.store_events(&[event(p.id, &["gone"])]).await.unwrap()[0]);
+    assert_ne!(again, first);
+    let orphans =
+        "SELECT count(*) FROM events e LEFT JOIN issues i ON i.id = e.issue_id WHERE i.id IS NULL";
+    assert_eq!(scalar(&t.db, orphans).await, 0);
+}

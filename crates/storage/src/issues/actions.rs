@@ -121,11 +121,22 @@ impl Database {
     /// Deletes issues and everything that belongs to them (events, hashes,
     /// counters). Future events with their fingerprints start new issues.
     pub async fn delete_issues(&self, ids: &[i64]) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM issues WHERE id = ANY($1)")
-            .bind(ids)
-            .execute(self.pool())
+        let mut tx = self.pool().begin().await?;
+        // Deleting the issue rows first waits for any batch writing to
+        // them (it holds their row locks); the events DELETE, a statement
+        // of its own, then sees that batch's events too. (events.issue_id
+        // has no foreign key: see the migration `events_write_path`.)
+        let deleted: Vec<i64> =
+            sqlx::query_scalar("DELETE FROM issues WHERE id = ANY($1) RETURNING id")
+                .bind(ids)
+                .fetch_all(&mut *tx)
+                .await?;
+        sqlx::query("DELETE FROM events WHERE issue_id = ANY($1)")
+            .bind(&deleted)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected())
+        tx.commit().await?;
+        Ok(deleted.len() as u64)
     }
 
     /// Merges `sources` into `target`: their events, grouping hashes and

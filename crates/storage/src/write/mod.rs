@@ -23,7 +23,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgConnection, Postgres};
 use uuid::Uuid;
 
-use crate::{Database, Result};
+use crate::{Database, Result, StorageError};
 
 /// One event ready to be stored: everything computed by ingest beforehand.
 #[derive(Debug, Clone)]
@@ -160,6 +160,13 @@ async fn write_batch(
     issue_ids.sort_unstable();
     issue_ids.dedup();
     let locked = issue_update::lock_issues(conn, &issue_ids).await?;
+    if locked.len() != issue_ids.len() {
+        // An issue was deleted or merged away after its hashes were read
+        // (nothing else guards events.issue_id): resolve again.
+        return Err(StorageError::Retry(
+            "an issue of the batch was deleted or merged while it was written",
+        ));
+    }
 
     // 3. The events themselves; an id stored before (an SDK retry, or a
     //    concurrent writer's) is a duplicate, and an issue created for
@@ -222,7 +229,6 @@ async fn insert_events(
     let mut transaction = Vec::with_capacity(n);
     let mut user = Vec::with_capacity(n);
     let mut title = Vec::with_capacity(n);
-    let mut tags = Vec::with_capacity(n);
     let mut payload: Vec<&[u8]> = Vec::with_capacity(n);
     for &i in rows {
         let e = &events[i];
@@ -238,21 +244,14 @@ async fn insert_events(
         transaction.push(e.transaction.as_deref().map(pg_text));
         user.push(e.user_ident.as_deref().map(pg_text));
         title.push(pg_text(&e.title));
-        tags.push(
-            serde_json::to_string(&e.tags)
-                .expect("tags serialise")
-                .replace("\\u0000", ""),
-        );
         payload.push(&e.payload);
     }
     let inserted: Vec<(i64, Uuid)> = sqlx::query_as(
         "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, platform, \
-                             release, environment, transaction, user_ident, title, tags, payload) \
-         SELECT p, e, i, ts, r, l, pl, rel, env, tx, u, t, tg::jsonb, pay \
-         FROM UNNEST($1::int8[], $2::uuid[], $3::int8[], $4::timestamptz[], $5::timestamptz[], \
-                     $6::int2[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
-                     $12::text[], $13::text[], $14::bytea[]) \
-              AS x(p, e, i, ts, r, l, pl, rel, env, tx, u, t, tg, pay) \
+                             release, environment, transaction, user_ident, title, payload) \
+         SELECT * FROM UNNEST($1::int8[], $2::uuid[], $3::int8[], $4::timestamptz[], $5::timestamptz[], \
+                              $6::int2[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
+                              $12::text[], $13::bytea[]) \
          ON CONFLICT (project_id, event_id) DO NOTHING \
          RETURNING project_id, event_id",
     )
@@ -268,7 +267,6 @@ async fn insert_events(
     .bind(&transaction)
     .bind(&user)
     .bind(&title)
-    .bind(&tags)
     .bind(&payload)
     .fetch_all(&mut *conn)
     .await?;

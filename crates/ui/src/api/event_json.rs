@@ -13,8 +13,8 @@ use crate::UiError;
 
 /// `[{key, value, query?}]`, sorted by key; `query` is the search that
 /// finds the tag's issues, for user tags as Sentry writes it.
-fn tags(event: &StoredEvent) -> Value {
-    let mut pairs = event.tag_pairs();
+fn tags(data: &Value) -> Value {
+    let mut pairs = StoredEvent::tag_pairs(data);
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
     Value::Array(
         pairs
@@ -120,7 +120,7 @@ fn common(event: &StoredEvent, data: &Value) -> Map<String, Value> {
         ("location", Value::Null),
         ("platform", json!(event.platform)),
         ("dateCreated", json!(iso(event.timestamp))),
-        ("tags", tags(event)),
+        ("tags", tags(data)),
     ];
     for (k, v) in fields {
         m.insert(k.into(), v);
