@@ -78,7 +78,16 @@ pub struct BodyLimits {
     pub name: &'static str,
 }
 
-/// Reads and decompresses a request body.
+/// A body as received, before decompression, with the budget it holds.
+pub struct RawBody {
+    bytes: Bytes,
+    encodings: Vec<Encoding>,
+    limits: BodyLimits,
+    budget: MemoryBudget,
+    held: Option<OwnedSemaphorePermit>,
+}
+
+/// Reads and decompresses a request body (decompressing on `cpu`).
 pub async fn read(
     headers: &HeaderMap,
     body: Body,
@@ -87,6 +96,24 @@ pub async fn read(
     cpu: &CpuPool,
     timeout: Duration,
 ) -> Result<ReceivedBody, IngestError> {
+    let raw = receive(headers, body, limits, budget, timeout).await?;
+    if raw.encodings.is_empty() {
+        return raw.decode();
+    }
+    // Inflating is CPU work: off the async workers (see `crate::cpu`).
+    cpu.run(move || raw.decode()).await?
+}
+
+/// Reads a request body within the compressed-size limit and the timeout,
+/// leaving decompression to [`RawBody::decode`] (CPU work, for the ingest
+/// threads). Unknown encodings are refused before reading.
+pub async fn receive(
+    headers: &HeaderMap,
+    body: Body,
+    limits: BodyLimits,
+    budget: &MemoryBudget,
+    timeout: Duration,
+) -> Result<RawBody, IngestError> {
     let encodings = content_encodings(headers)?;
     if let Some(len) = headers
         .get(axum::http::header::CONTENT_LENGTH)
@@ -98,29 +125,37 @@ pub async fn read(
         }
     }
     let mut held = None;
-    let raw = tokio::time::timeout(
+    let bytes = tokio::time::timeout(
         timeout,
         collect(body, limits.max_compressed, budget, &mut held),
     )
     .await
     .map_err(|_| IngestError::BodyTimeout(timeout.as_secs()))??;
-    if encodings.is_empty() {
-        return Ok(ReceivedBody {
-            bytes: raw,
-            _reservation: held,
-        });
-    }
-    // Inflating is CPU work: off the async workers (see `crate::cpu`).
-    let budget = budget.clone();
-    cpu.run(move || {
-        let mut held = held;
-        let out = decompress(raw, &encodings, limits, &budget, &mut held)?;
+    Ok(RawBody {
+        bytes,
+        encodings,
+        limits,
+        budget: budget.clone(),
+        held,
+    })
+}
+
+impl RawBody {
+    /// Decompresses the body (every layer, within the decompressed limit).
+    pub fn decode(self) -> Result<ReceivedBody, IngestError> {
+        let RawBody {
+            bytes,
+            encodings,
+            limits,
+            budget,
+            mut held,
+        } = self;
+        let bytes = decompress(bytes, &encodings, limits, &budget, &mut held)?;
         Ok(ReceivedBody {
-            bytes: out,
+            bytes,
             _reservation: held,
         })
-    })
-    .await?
+    }
 }
 
 /// Reads a body to its end without keeping it (for requests refused before

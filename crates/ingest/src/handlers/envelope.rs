@@ -2,19 +2,21 @@
 
 use axum::extract::{Path, Request, State};
 use axum::response::Response;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use moth_protocol::dsn::Dsn;
 use moth_protocol::envelope::{Envelope, EnvelopeItem, ItemType};
+use moth_protocol::event::NormalizeOptions;
+use moth_protocol::event_id::EventId;
 use moth_storage::feedback::UserReportToStore;
-use moth_storage::write::AttachmentToStore;
+use moth_storage::write::{AttachmentToStore, EventToStore};
 use serde_json::Value;
 
 use super::{admit, answer, normalize_options, parse_project_id, prepare, store_event};
 use crate::auth::{self, Credentials};
-use crate::body::{self, BodyLimits};
+use crate::body::{self, BodyLimits, RawBody};
 use crate::drops::DropReason;
 use crate::error::IngestError;
-use crate::IngestState;
+use crate::{IngestLimits, IngestState};
 
 pub async fn envelope(
     State(state): State<IngestState>,
@@ -31,7 +33,7 @@ pub async fn envelope(
     }
     let (_admitted, body) = admit(&state, body).await?;
     let limits = state.0.config.limits;
-    let received = body::read(
+    let raw = body::receive(
         &parts.headers,
         body,
         BodyLimits {
@@ -40,63 +42,40 @@ pub async fn envelope(
             name: "envelope",
         },
         &state.0.budget,
-        &state.0.cpu,
         state.0.config.body_timeout,
     )
     .await?;
-    if received.bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(IngestError::EmptyBody);
+    // Everything CPU-bound happens in one task on the ingest threads (one
+    // hand-over there and back per request): decompressing, parsing the
+    // envelope, and preparing its event. Authentication by the envelope's
+    // `dsn` waits for the parsed headers, so the event is prepared for the
+    // project the URL names and stored only once that is confirmed.
+    let opts = normalize_options(&parts, received_at, None);
+    let unpacked = state
+        .0
+        .cpu
+        .run(move || unpack(raw, &limits, opts, received_at))
+        .await??;
+    let project_db_id = authenticate_envelope(
+        &state,
+        credentials.as_ref(),
+        unpacked.dsn.as_deref(),
+        project_id,
+    )
+    .await?;
+    if let Some(e) = unpacked.oversized {
+        return Err(e);
     }
-    let envelope = Envelope::parse(received.bytes.clone())
-        .map_err(|e| IngestError::InvalidEnvelope(e.to_string()))?;
-    let project_db_id =
-        authenticate_envelope(&state, credentials.as_ref(), &envelope, project_id).await?;
-    check_item_sizes(&envelope, &limits)?;
-
-    let opts = normalize_options(&parts, received_at, envelope.headers.event_id);
     let drops = &state.0.drops;
-    let mut event_payload = None;
-    let mut attachments = Vec::new();
-    let mut reports = Vec::new();
-    for item in &envelope.items {
-        match &item.headers.item_type {
-            ItemType::Event => {
-                if event_payload.is_some() {
-                    drops.record(project_db_id, DropReason::DuplicateItem, "event");
-                    continue;
-                }
-                event_payload = Some(item.payload.clone());
-            }
-            ItemType::Attachment => attachments.push(attachment(item)),
-            ItemType::UserReport | ItemType::Feedback => match user_report(item, project_db_id) {
-                Some(r) => reports.push(r),
-                None => drops.record(
-                    project_db_id,
-                    DropReason::InvalidUserReport,
-                    item.headers.item_type.as_str(),
-                ),
-            },
-            other => drops.record(project_db_id, DropReason::NotStored, other.as_str()),
-        }
-    }
-    // The raw envelope is not needed while the event waits for its commit
-    // (the event's payload is a slice of it until it is normalised).
-    let header_event_id = envelope.headers.event_id;
-    drop((envelope, received));
-
-    let mut event = None;
-    if let Some(payload) = event_payload {
-        match prepare(&state, project_db_id, payload, opts, received_at).await? {
-            Ok(prepared) => event = Some(prepared),
-            Err(e) => {
-                tracing::debug!(project = project_db_id, error = %e, "dropping an invalid event item");
-                drops.record(project_db_id, DropReason::InvalidEvent, "event");
-            }
-        }
+    for (reason, item_type) in &unpacked.drops {
+        drops.record(project_db_id, *reason, item_type);
     }
 
+    let header_event_id = unpacked.header_event_id;
+    let mut attachments = unpacked.attachments;
     let mut answered_id = header_event_id;
-    if let Some((id, mut prepared)) = event {
+    if let Some((id, mut prepared)) = unpacked.event {
+        prepared.project_id = project_db_id;
         prepared.attachments = std::mem::take(&mut attachments);
         store_event(&state, prepared).await?;
         answered_id = Some(id);
@@ -121,7 +100,8 @@ pub async fn envelope(
             }
         }
     }
-    for mut report in reports {
+    for mut report in unpacked.reports {
+        report.project_id = project_db_id;
         if report.event_id.is_none() {
             report.event_id = answered_id.map(|id| *id.as_uuid());
         }
@@ -130,15 +110,94 @@ pub async fn envelope(
     Ok(answer(answered_id))
 }
 
+/// What the ingest threads make of an envelope body. Project ids in it are
+/// 0 until the envelope is authenticated.
+struct Unpacked {
+    header_event_id: Option<EventId>,
+    /// The envelope header's DSN, for authentication.
+    dsn: Option<String>,
+    /// An item over its size limit: the answer once authenticated.
+    oversized: Option<IngestError>,
+    event: Option<(EventId, EventToStore)>,
+    attachments: Vec<AttachmentToStore>,
+    reports: Vec<UserReportToStore>,
+    /// Items not stored, and why.
+    drops: Vec<(DropReason, String)>,
+}
+
+/// Decompresses and parses an envelope, and prepares its event (CPU work,
+/// for the ingest threads).
+fn unpack(
+    raw: RawBody,
+    limits: &IngestLimits,
+    mut opts: NormalizeOptions,
+    received_at: DateTime<Utc>,
+) -> Result<Unpacked, IngestError> {
+    let received = raw.decode()?;
+    if received.bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(IngestError::EmptyBody);
+    }
+    let envelope = Envelope::parse(received.bytes.clone())
+        .map_err(|e| IngestError::InvalidEnvelope(e.to_string()))?;
+    let mut unpacked = Unpacked {
+        header_event_id: envelope.headers.event_id,
+        dsn: envelope.headers.dsn.clone(),
+        oversized: check_item_sizes(&envelope, limits).err(),
+        event: None,
+        attachments: Vec::new(),
+        reports: Vec::new(),
+        drops: Vec::new(),
+    };
+    if unpacked.oversized.is_some() {
+        return Ok(unpacked);
+    }
+    let mut event_payload = None;
+    for item in &envelope.items {
+        let item_type = &item.headers.item_type;
+        match item_type {
+            ItemType::Event if event_payload.is_some() => unpacked
+                .drops
+                .push((DropReason::DuplicateItem, "event".into())),
+            ItemType::Event => event_payload = Some(item.payload.clone()),
+            ItemType::Attachment => unpacked.attachments.push(attachment(item)),
+            ItemType::UserReport | ItemType::Feedback => match user_report(item) {
+                Some(r) => unpacked.reports.push(r),
+                None => unpacked
+                    .drops
+                    .push((DropReason::InvalidUserReport, item_type.as_str().into())),
+            },
+            other => unpacked
+                .drops
+                .push((DropReason::NotStored, other.as_str().into())),
+        }
+    }
+    // The raw envelope is not needed while the event waits for its commit
+    // (the event's payload is a slice of it until it is normalised).
+    drop((envelope, received));
+    if let Some(payload) = event_payload {
+        opts.envelope_event_id = unpacked.header_event_id;
+        match prepare(0, &payload, &opts, received_at) {
+            Ok(prepared) => unpacked.event = Some(prepared),
+            Err(e) => {
+                tracing::debug!(error = %e, "dropping an invalid event item");
+                unpacked
+                    .drops
+                    .push((DropReason::InvalidEvent, "event".into()));
+            }
+        }
+    }
+    Ok(unpacked)
+}
+
 /// Authenticates by the request's key, or else by the envelope's `dsn`;
 /// when both exist they must agree. Returns the project's id.
 async fn authenticate_envelope(
     state: &IngestState,
     credentials: Option<&Credentials>,
-    envelope: &Envelope,
+    dsn: Option<&str>,
     project_id: u64,
 ) -> Result<i64, IngestError> {
-    let dsn = match envelope.headers.dsn.as_deref() {
+    let dsn = match dsn {
         Some(raw) => Some(
             Dsn::parse(raw).map_err(|e| IngestError::BadAuth(format!("bad envelope dsn: {e}")))?,
         ),
@@ -170,7 +229,7 @@ async fn authenticate_envelope(
 }
 
 /// Per-item limits: an item over its limit fails the envelope with 413.
-fn check_item_sizes(envelope: &Envelope, limits: &crate::IngestLimits) -> Result<(), IngestError> {
+fn check_item_sizes(envelope: &Envelope, limits: &IngestLimits) -> Result<(), IngestError> {
     for item in &envelope.items {
         let (limit, max) = match item.headers.item_type {
             ItemType::Event | ItemType::Transaction | ItemType::Feedback => {
@@ -206,7 +265,8 @@ fn attachment(item: &EnvelopeItem) -> AttachmentToStore {
 
 /// A `user_report` (`{event_id, name, email, comments}`) or a `feedback`
 /// event (`contexts.feedback {message, contact_email, name, associated_event_id}`).
-fn user_report(item: &EnvelopeItem, project_id: i64) -> Option<UserReportToStore> {
+/// The project id is 0 until the envelope is authenticated.
+fn user_report(item: &EnvelopeItem) -> Option<UserReportToStore> {
     let value: Value = serde_json::from_slice(&item.payload).ok()?;
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
     let event_id = |v: Option<&Value>| {
@@ -217,7 +277,7 @@ fn user_report(item: &EnvelopeItem, project_id: i64) -> Option<UserReportToStore
     if item.headers.item_type == ItemType::Feedback {
         let fb = value.get("contexts")?.get("feedback")?;
         return Some(UserReportToStore {
-            project_id,
+            project_id: 0,
             event_id: event_id(fb.get("associated_event_id")),
             name: text(fb.get("name")),
             email: text(fb.get("contact_email")),
@@ -225,7 +285,7 @@ fn user_report(item: &EnvelopeItem, project_id: i64) -> Option<UserReportToStore
         });
     }
     Some(UserReportToStore {
-        project_id,
+        project_id: 0,
         event_id: event_id(value.get("event_id")),
         name: text(value.get("name")),
         email: text(value.get("email")),

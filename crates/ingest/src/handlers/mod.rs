@@ -12,7 +12,6 @@ use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use moth_protocol::event::{normalize_event, EventError, NormalizeOptions};
 use moth_protocol::event_id::EventId;
@@ -81,29 +80,22 @@ async fn admit(
     }
 }
 
-/// Normalises, groups and packs one event on the ingest threads (see
-/// [`crate::cpu`]). The inner error is the event's own (its payload is not
-/// a JSON object): the caller decides whether that drops an envelope item
-/// or fails the request.
-async fn prepare(
-    state: &IngestState,
+/// Normalises, groups and packs one event (CPU work: call it on the
+/// ingest threads, see [`crate::cpu`]). The error is the event's own (its
+/// payload is not a JSON object): the caller decides whether that drops an
+/// envelope item or fails the request.
+fn prepare(
     project_id: i64,
-    payload: Bytes,
-    opts: NormalizeOptions,
+    payload: &[u8],
+    opts: &NormalizeOptions,
     received_at: DateTime<Utc>,
-) -> Result<Result<(EventId, EventToStore), EventError>, IngestError> {
-    state
-        .0
-        .cpu
-        .run(move || {
-            let event = normalize_event(&payload, &opts)?;
-            let id = event.event_id;
-            Ok((
-                id,
-                prepare_event(project_id, event, payload.len(), received_at),
-            ))
-        })
-        .await
+) -> Result<(EventId, EventToStore), EventError> {
+    let event = normalize_event(payload, opts)?;
+    let id = event.event_id;
+    Ok((
+        id,
+        prepare_event(project_id, event, payload.len(), received_at),
+    ))
 }
 
 /// Stores one prepared event through the pipeline; returns once committed.

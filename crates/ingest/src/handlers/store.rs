@@ -5,7 +5,6 @@ use std::borrow::Cow;
 use axum::extract::{Path, Request, State};
 use axum::response::Response;
 use base64::Engine;
-use bytes::Bytes;
 use chrono::Utc;
 
 use super::{admit, answer, normalize_options, parse_project_id, prepare, store_event};
@@ -46,7 +45,7 @@ async fn handle(
     };
     let (_admitted, body) = admit(&state, body).await?;
     let max = state.0.config.limits.max_event;
-    let received = body::read(
+    let raw = body::receive(
         &parts.headers,
         body,
         BodyLimits {
@@ -55,21 +54,22 @@ async fn handle(
             name: "event",
         },
         &state.0.budget,
-        &state.0.cpu,
         state.0.config.body_timeout,
     )
     .await?;
-    // Plain JSON stays a slice of the body; decoded forms are new buffers.
-    let payload = match legacy_decode(&received.bytes, max)? {
-        Cow::Borrowed(json) => received.bytes.slice_ref(json),
-        Cow::Owned(json) => Bytes::from(json),
-    };
-    // The raw body is not needed while the event waits for its commit.
-    drop(received);
     let opts = normalize_options(&parts, received_at, None);
-    let (id, prepared) = prepare(&state, project_db_id, payload, opts, received_at)
-        .await?
-        .map_err(|e| IngestError::InvalidEvent(e.to_string()))?;
+    // Decompressing, decoding and preparing the event: one task on the
+    // ingest threads (see `crate::cpu`).
+    let (id, prepared) = state
+        .0
+        .cpu
+        .run(move || {
+            let received = raw.decode()?;
+            let payload = legacy_decode(&received.bytes, max)?;
+            prepare(project_db_id, &payload, &opts, received_at)
+                .map_err(|e| IngestError::InvalidEvent(e.to_string()))
+        })
+        .await??;
     store_event(&state, prepared).await?;
     Ok(answer(Some(id)))
 }
