@@ -13,3 +13,16 @@ ALTER TABLE events
     DROP CONSTRAINT IF EXISTS events_issue_id_fkey,
     DROP CONSTRAINT IF EXISTS events_project_id_fkey,
     DROP COLUMN IF EXISTS tags;
+
+-- Nothing looks an event up by `id` alone: pages and cursors go through
+-- (issue_id, id), everything else through (project_id, event_id). The
+-- natural key becomes the primary key and the index on `id` goes, one
+-- B-tree insertion fewer per event (52 -> 42 µs of PostgreSQL time per
+-- event in the INSERT, measured at ~105 events per transaction). `id`
+-- stays an identity column: unique by construction, the order of arrival.
+-- (A unique constraint's index cannot be promoted to a primary key, so
+-- the key's index is built once more here.)
+ALTER TABLE events
+    DROP CONSTRAINT events_pkey,
+    DROP CONSTRAINT events_project_id_event_id_key,
+    ADD CONSTRAINT events_pkey PRIMARY KEY (project_id, event_id);
