@@ -13,7 +13,6 @@ use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::cpu::CpuPool;
 use crate::error::IngestError;
 
 /// Bytes of request bodies (compressed and decompressed) Moth holds at once.
@@ -85,23 +84,6 @@ pub struct RawBody {
     limits: BodyLimits,
     budget: MemoryBudget,
     held: Option<OwnedSemaphorePermit>,
-}
-
-/// Reads and decompresses a request body (decompressing on `cpu`).
-pub async fn read(
-    headers: &HeaderMap,
-    body: Body,
-    limits: BodyLimits,
-    budget: &MemoryBudget,
-    cpu: &CpuPool,
-    timeout: Duration,
-) -> Result<ReceivedBody, IngestError> {
-    let raw = receive(headers, body, limits, budget, timeout).await?;
-    if raw.encodings.is_empty() {
-        return raw.decode();
-    }
-    // Inflating is CPU work: off the async workers (see `crate::cpu`).
-    cpu.run(move || raw.decode()).await?
 }
 
 /// Reads a request body within the compressed-size limit and the timeout,
@@ -380,18 +362,29 @@ mod tests {
         h
     }
 
+    /// What the handlers do: receive, then decode (there on the ingest
+    /// threads).
+    async fn receive_and_decode(
+        headers: &HeaderMap,
+        body: Body,
+        limits: BodyLimits,
+        budget: &MemoryBudget,
+    ) -> Result<ReceivedBody, IngestError> {
+        receive(headers, body, limits, budget, Duration::from_secs(5))
+            .await?
+            .decode()
+    }
+
     async fn read_all(
         headers: HeaderMap,
         data: Vec<u8>,
         limits: BodyLimits,
     ) -> Result<Bytes, IngestError> {
-        read(
+        receive_and_decode(
             &headers,
             Body::from(data),
             limits,
             &MemoryBudget::new(64 << 20),
-            &crate::cpu::CpuPool::new(1),
-            Duration::from_secs(5),
         )
         .await
         .map(|b| b.bytes)
@@ -432,17 +425,10 @@ mod tests {
         let bomb = gzip(&vec![0u8; 50 << 20]);
         assert!(bomb.len() < 100 << 10);
         let budget = MemoryBudget::new(64 << 20);
-        let err = read(
-            &with_encoding("gzip"),
-            Body::from(bomb),
-            LIMITS,
-            &budget,
-            &crate::cpu::CpuPool::new(1),
-            Duration::from_secs(5),
-        )
-        .await
-        .err()
-        .unwrap();
+        let err = receive_and_decode(&with_encoding("gzip"), Body::from(bomb), LIMITS, &budget)
+            .await
+            .err()
+            .unwrap();
         assert!(
             matches!(
                 err,
@@ -507,13 +493,11 @@ mod tests {
     #[tokio::test]
     async fn an_exhausted_budget_answers_busy() {
         let budget = MemoryBudget::new(4 * UNIT);
-        let err = read(
+        let err = receive_and_decode(
             &HeaderMap::new(),
             Body::from(vec![0u8; 8 * UNIT]),
             LIMITS,
             &budget,
-            &crate::cpu::CpuPool::new(1),
-            Duration::from_secs(5),
         )
         .await
         .err()

@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 #[derive(Debug, Clone)]
 pub struct Target {
     /// `host:port` to connect to.
-    pub authority: String,
+    authority: String,
     /// Request head up to (not including) `Content-Length`.
     head: String,
 }
