@@ -9,6 +9,10 @@
 //! grouping hash: all events of an issue go through one writer, so
 //! concurrent transactions lock disjoint issue rows and never wait on each
 //! other.
+//!
+//! Beside the writers, a folder task moves the tag counts the batches
+//! logged into the issues' tag counters once a second
+//! (see [`moth_storage::write::tag_counts`]).
 
 use std::time::Duration;
 
@@ -53,10 +57,15 @@ pub struct WritePipeline {
     queues: std::sync::Arc<[mpsc::Sender<Job>]>,
 }
 
+/// How often logged tag counts are folded into the counters.
+const FOLD_EVERY: Duration = Duration::from_secs(1);
+
 /// Owns the writer tasks; [`PipelineWorkers::drain`] waits until every
 /// queued event is written (after all [`WritePipeline`] handles are dropped).
 pub struct PipelineWorkers {
     tasks: Vec<JoinHandle<()>>,
+    folder: JoinHandle<()>,
+    stop_folding: oneshot::Sender<()>,
 }
 
 impl WritePipeline {
@@ -75,11 +84,17 @@ impl WritePipeline {
                 shard as i16,
             )));
         }
+        let (stop_folding, stop) = oneshot::channel();
+        let folder = tokio::spawn(folder(db, stop));
         (
             Self {
                 queues: queues.into(),
             },
-            PipelineWorkers { tasks },
+            PipelineWorkers {
+                tasks,
+                folder,
+                stop_folding,
+            },
         )
     }
 
@@ -118,6 +133,30 @@ impl PipelineWorkers {
     pub async fn drain(self) {
         for task in self.tasks {
             let _ = task.await;
+        }
+        // A last fold, so that a stopped server leaves no count in the log
+        // (the next start would fold it anyway).
+        let _ = self.stop_folding.send(());
+        let _ = self.folder.await;
+    }
+}
+
+/// Folds the tag count log every [`FOLD_EVERY`] until told to stop, then
+/// once more.
+async fn folder(db: Database, mut stop: oneshot::Receiver<()>) {
+    let mut tick = tokio::time::interval(FOLD_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let stopping = tokio::select! {
+            _ = tick.tick() => false,
+            _ = &mut stop => true,
+        };
+        match db.fold_tag_counts().await {
+            Ok(rows) => tracing::debug!(rows, "folded tag counts"),
+            Err(e) => tracing::warn!(error = %e, "folding tag counts failed; retrying next time"),
+        }
+        if stopping {
+            return;
         }
     }
 }

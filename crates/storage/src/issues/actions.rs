@@ -5,6 +5,7 @@ use chrono::Utc;
 use sqlx::PgConnection;
 
 use super::status::{IssueStatus, MuteConditions};
+use crate::write::tag_counts;
 use crate::{Database, Result, StorageError};
 
 /// A status change as requested (baselines and "current release" are
@@ -122,6 +123,10 @@ impl Database {
     /// counters). Future events with their fingerprints start new issues.
     pub async fn delete_issues(&self, ids: &[i64]) -> Result<u64> {
         let mut tx = self.pool().begin().await?;
+        // Not while tag counts are folded into these issues (the fold's
+        // foreign-key check would fail); their pending counts are dropped
+        // by the next fold.
+        tag_counts::lock_folding(&mut tx).await?;
         // Deleting the issue rows first waits for any batch writing to
         // them (it holds their row locks); the events DELETE, a statement
         // of its own, then sees that batch's events too. (events.issue_id
@@ -176,6 +181,8 @@ async fn merge_in(
     sources: &[i64],
     actor: Option<i64>,
 ) -> Result<()> {
+    // Before the issue locks, in the fold's own order (see `tag_counts`).
+    tag_counts::lock_folding(conn).await?;
     let mut all: Vec<i64> = sources.to_vec();
     all.push(target);
     all.sort_unstable();
@@ -203,6 +210,8 @@ async fn merge_in(
             "only issues of the same project can be merged".into(),
         ));
     }
+    // The sources' pending tag counts join their counters, which move below.
+    tag_counts::fold(conn).await?;
     for sql in [
         "UPDATE events SET issue_id = $1 WHERE issue_id = ANY($2)",
         "UPDATE grouping_hashes SET issue_id = $1 WHERE issue_id = ANY($2)",

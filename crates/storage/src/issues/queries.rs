@@ -208,6 +208,7 @@ const SUMMARY_COLUMNS: &str =
 impl Database {
     /// A page of issues matching a search, in a stable order.
     pub async fn list_issues(&self, req: &IssueListRequest<'_>) -> Result<IssuePage> {
+        req.query.fold_tag_counts_if_used(self).await;
         let limit = req.limit.clamp(1, 100);
         let col = req.sort.column();
         let backwards = req.cursor.is_some_and(|c| c.backwards);
@@ -297,6 +298,7 @@ impl Database {
         query: &IssueQuery,
         cap: i64,
     ) -> Result<i64> {
+        query.fold_tag_counts_if_used(self).await;
         // Not prepared, like the list (see there).
         Ok(count_query(project_ids, query, cap)
             .build_query_scalar()
@@ -315,6 +317,7 @@ impl Database {
         cap: i64,
         budget: std::time::Duration,
     ) -> Result<Option<i64>> {
+        query.fold_tag_counts_if_used(self).await;
         let mut tx = self.pool().begin().await?;
         // SET cannot take a bind parameter; this is a number we format.
         let millis = budget.as_millis().clamp(1, 60_000);
@@ -395,6 +398,16 @@ fn count_query<'a>(
     push_filters(&mut qb, project_ids, query);
     qb.push(" LIMIT ").push_bind(cap).push(") x");
     qb
+}
+
+impl IssueQuery {
+    /// A search by tag reads the tag counters: fold their log first (see
+    /// [`crate::write::tag_counts`]).
+    async fn fold_tag_counts_if_used(&self, db: &Database) {
+        if !self.tags.is_empty() || !self.not_tags.is_empty() {
+            db.fold_tag_counts_before_read().await;
+        }
+    }
 }
 
 /// `WHERE` conditions for a search over some projects.

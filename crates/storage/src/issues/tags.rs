@@ -1,5 +1,6 @@
 //! Tag distributions of an issue ("browser: Chrome 62%"), from the
-//! counters the write pipeline keeps in `issue_tag_values`.
+//! counters the write pipeline keeps in `issue_tag_values`. Each read
+//! folds the pending counts first (see [`crate::write::tag_counts`]).
 
 use std::collections::HashMap;
 
@@ -31,6 +32,7 @@ pub struct TagValueCount {
 impl Database {
     /// Every tag of an issue with its top `top_n` values, keys by frequency.
     pub async fn issue_tags(&self, issue_id: i64, top_n: i64) -> Result<Vec<TagDistribution>> {
+        self.fold_tag_counts_before_read().await;
         let totals: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT key, sum(times_seen)::int8, count(*) FROM issue_tag_values WHERE issue_id = $1 \
              GROUP BY key ORDER BY sum(times_seen) DESC, key",
@@ -79,6 +81,7 @@ impl Database {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<TagValueCount>> {
+        self.fold_tag_counts_before_read().await;
         Ok(sqlx::query_as(
             "SELECT value, times_seen AS count, first_seen, last_seen FROM issue_tag_values \
              WHERE issue_id = $1 AND key = $2 ORDER BY times_seen DESC, value OFFSET $3 LIMIT $4",

@@ -1,5 +1,6 @@
 //! Counters kept beside events: tag value counts per issue (which also give
-//! the distinct users), hourly counts, and the releases seen.
+//! the distinct users; logged, then folded: see [`super::tag_counts`]),
+//! hourly counts, and the releases seen.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -15,16 +16,18 @@ pub const USER_TAG: &str = "user";
 /// How often, first and last seen.
 type SeenCount = (i64, DateTime<Utc>, DateTime<Utc>);
 
-/// Upserts the (issue, tag, value) counts; returns, per issue, how many
-/// users it had not seen before.
+/// Records the (issue, tag, value) counts of a batch: the `user` tag as an
+/// upsert, which tells which users are new, the others appended to the
+/// log that [`super::tag_counts`] folds. Returns, per issue, how many users
+/// it had not seen before. One statement, one round trip.
 pub async fn update_tag_values(
     conn: &mut PgConnection,
     events: &[EventToStore],
     stored: &[usize],
     issue_of: &HashMap<usize, i64>,
 ) -> Result<HashMap<i64, i64>> {
-    // BTreeMap: rows go to PostgreSQL in key order, so concurrent writers
-    // lock them in the same order and cannot deadlock.
+    // BTreeMap: user rows go to PostgreSQL in key order, so concurrent
+    // writers lock them in the same order and cannot deadlock.
     let mut agg: BTreeMap<(i64, String, String), SeenCount> = BTreeMap::new();
     for &i in stored {
         let e = &events[i];
@@ -51,46 +54,68 @@ pub async fn update_tag_values(
     if agg.is_empty() {
         return Ok(HashMap::new());
     }
-    let n = agg.len();
-    let (mut issue, mut key, mut value) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut count, mut first, mut last) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    for ((i, k, v), (c, f, l)) in agg {
-        issue.push(i);
-        key.push(k);
-        value.push(v);
-        count.push(c);
-        first.push(f);
-        last.push(l);
+    let mut logged = CounterColumns::default();
+    let mut users = CounterColumns::default();
+    for ((issue, key, value), seen) in agg {
+        if key == USER_TAG {
+            users.push(issue, key, value, seen);
+        } else {
+            logged.push(issue, key, value, seen);
+        }
     }
+    // One log row per batch, the counts as parallel arrays: one tuple to
+    // write and, at the fold, one to delete.
     let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "WITH up AS ( \
+        "WITH logged AS ( \
+           INSERT INTO issue_tag_count_log (issue_ids, keys, vals, counts, first_seen, last_seen) \
+           SELECT $1, $2, $3, $4, $5, $6 WHERE cardinality($1::int8[]) > 0 \
+         ), up AS ( \
            INSERT INTO issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen) \
-           SELECT * FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::int8[], $5::timestamptz[], $6::timestamptz[]) \
+           SELECT * FROM UNNEST($7::int8[], $8::text[], $9::text[], $10::int8[], $11::timestamptz[], $12::timestamptz[]) \
            ON CONFLICT (issue_id, key, value) DO UPDATE SET \
              times_seen = issue_tag_values.times_seen + excluded.times_seen, \
              first_seen = least(issue_tag_values.first_seen, excluded.first_seen), \
              last_seen = greatest(issue_tag_values.last_seen, excluded.last_seen) \
-           RETURNING issue_id, key, (xmax = 0) AS inserted) \
-         SELECT issue_id, count(*) FROM up WHERE key = $7 AND inserted GROUP BY issue_id",
+           RETURNING issue_id, (xmax = 0) AS inserted) \
+         SELECT issue_id, count(*) FROM up WHERE inserted GROUP BY issue_id",
     )
-    .bind(&issue)
-    .bind(&key)
-    .bind(&value)
-    .bind(&count)
-    .bind(&first)
-    .bind(&last)
-    .bind(USER_TAG)
+    .bind(&logged.issue)
+    .bind(&logged.key)
+    .bind(&logged.value)
+    .bind(&logged.count)
+    .bind(&logged.first)
+    .bind(&logged.last)
+    .bind(&users.issue)
+    .bind(&users.key)
+    .bind(&users.value)
+    .bind(&users.count)
+    .bind(&users.first)
+    .bind(&users.last)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows.into_iter().collect())
+}
+
+/// Counter rows as the columns of an `UNNEST`.
+#[derive(Default)]
+struct CounterColumns {
+    issue: Vec<i64>,
+    key: Vec<String>,
+    value: Vec<String>,
+    count: Vec<i64>,
+    first: Vec<DateTime<Utc>>,
+    last: Vec<DateTime<Utc>>,
+}
+
+impl CounterColumns {
+    fn push(&mut self, issue: i64, key: String, value: String, (count, first, last): SeenCount) {
+        self.issue.push(issue);
+        self.key.push(key);
+        self.value.push(value);
+        self.count.push(count);
+        self.first.push(first);
+        self.last.push(last);
+    }
 }
 
 /// The hour an event counts in.

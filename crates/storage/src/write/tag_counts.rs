@@ -1,0 +1,80 @@
+//! Tag value counts between a batch and `issue_tag_values`.
+//!
+//! A batch appends its (issue, tag, value) counts to `issue_tag_count_log`
+//! (one row of parallel arrays per batch), in its own transaction, so they
+//! are as durable as its events. Folding
+//! moves the whole log into `issue_tag_values` in one transaction: the
+//! log rows it deletes are exactly the ones it adds up (rows of batches
+//! still running are invisible to it and wait for the next fold), so no
+//! count is lost or added twice, even across a crash.
+//!
+//! Why: with many issues, a batch touches almost every counter row once,
+//! and an upsert per row per batch was the largest single cost of the
+//! write path. Folded once a second, a busy counter is written once a
+//! second instead of once per batch.
+//!
+//! Everything that reads the counters folds first (see [`Database::fold_tag_counts`]),
+//! so readers see every committed event's tags. The `user` tag is not
+//! logged: the write path upserts it directly, as it must know at once
+//! whether a user is new.
+
+use sqlx::PgConnection;
+
+use crate::{Database, Result};
+
+impl Database {
+    /// Folds every committed log row into `issue_tag_values`; returns how
+    /// many counter rows were written. Counts of issues deleted meanwhile
+    /// are dropped with their log rows.
+    pub async fn fold_tag_counts(&self) -> Result<u64> {
+        let mut tx = self.pool().begin().await?;
+        lock_folding(&mut tx).await?;
+        let written = fold(&mut tx).await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    /// Folds before a read of the counters. A failure is logged, not
+    /// returned: the read then shows counts up to a second old.
+    pub(crate) async fn fold_tag_counts_before_read(&self) {
+        if let Err(e) = self.fold_tag_counts().await {
+            tracing::warn!(error = %e, "folding tag counts before a read failed");
+        }
+    }
+}
+
+/// Serialises folding with the issue actions that move or delete counters
+/// (merge, delete). Those take it before they lock any issue, as folding
+/// itself does, so the two never wait on each other in opposite orders.
+pub(crate) async fn lock_folding(conn: &mut PgConnection) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('moth.issue_tag_count_log'))")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The fold itself, inside the caller's transaction, which must hold
+/// [`lock_folding`].
+pub(crate) async fn fold(conn: &mut PgConnection) -> Result<u64> {
+    let written = sqlx::query(
+        "WITH moved AS (DELETE FROM issue_tag_count_log \
+                        RETURNING issue_ids, keys, vals, counts, first_seen, last_seen), \
+         summed AS (SELECT c.issue_id, c.key, c.value, sum(c.n)::int8 AS n, \
+                           min(c.first_seen) AS first_seen, max(c.last_seen) AS last_seen \
+                    FROM moved m \
+                    CROSS JOIN LATERAL UNNEST(m.issue_ids, m.keys, m.vals, m.counts, m.first_seen, m.last_seen) \
+                         AS c(issue_id, key, value, n, first_seen, last_seen) \
+                    GROUP BY c.issue_id, c.key, c.value) \
+         INSERT INTO issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen) \
+         SELECT s.issue_id, s.key, s.value, s.n, s.first_seen, s.last_seen FROM summed s \
+         WHERE EXISTS (SELECT 1 FROM issues i WHERE i.id = s.issue_id) \
+         ON CONFLICT (issue_id, key, value) DO UPDATE SET \
+           times_seen = issue_tag_values.times_seen + excluded.times_seen, \
+           first_seen = least(issue_tag_values.first_seen, excluded.first_seen), \
+           last_seen = greatest(issue_tag_values.last_seen, excluded.last_seen)",
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(written)
+}

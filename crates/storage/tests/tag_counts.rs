@@ -1,0 +1,169 @@
+//! Tag counts logged by batches and folded into the issues' counters,
+//! against a real database.
+
+use chrono::Utc;
+use moth_storage::issues::{IssueListRequest, IssueQuery, IssueSort};
+use moth_storage::testing::TestDatabase;
+use moth_storage::write::EventToStore;
+use moth_storage::Database;
+
+mod common;
+
+/// An event of `hash` tagged region=`region`, from `user` if any.
+fn event(project_id: i64, hash: &str, region: &str, user: Option<&str>) -> EventToStore {
+    let mut e = common::event(project_id, hash, hash);
+    e.tags = vec![
+        ("environment".into(), "production".into()),
+        ("region".into(), region.into()),
+    ];
+    e.user_ident = user.map(str::to_string);
+    e
+}
+
+async fn store(db: &Database, events: &[EventToStore]) -> Vec<i64> {
+    common::store(db, events.to_vec()).await
+}
+
+async fn scalar(db: &Database, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(db.pool()).await.unwrap()
+}
+
+#[tokio::test]
+async fn counts_wait_in_the_log_and_every_read_folds_them_first() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let ids = store(
+        &t.db,
+        &[
+            event(p.id, "a", "eu", Some("id:1")),
+            event(p.id, "a", "eu", Some("id:2")),
+            event(p.id, "a", "us", Some("id:1")),
+        ],
+    )
+    .await;
+    let issue = ids[0];
+
+    // Users are counted at once; the other tags wait in the log.
+    assert_eq!(
+        scalar(
+            &t.db,
+            "SELECT count(*) FROM issue_tag_values WHERE key <> 'user'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        scalar(
+            &t.db,
+            "SELECT count(*) FROM issue_tag_values WHERE key = 'user'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(t.db.issue(issue).await.unwrap().users_seen, 2);
+    assert!(scalar(&t.db, "SELECT count(*) FROM issue_tag_count_log").await > 0);
+
+    // A read folds first and sees every stored event's tags.
+    let tags = t.db.issue_tags(issue, 5).await.unwrap();
+    let region = tags.iter().find(|d| d.key == "region").unwrap();
+    assert_eq!((region.total, region.distinct), (3, 2));
+    assert_eq!(
+        (region.top[0].value.as_str(), region.top[0].count),
+        ("eu", 2)
+    );
+    assert_eq!(
+        scalar(&t.db, "SELECT count(*) FROM issue_tag_count_log").await,
+        0
+    );
+
+    // Counts add up across folds.
+    store(&t.db, &[event(p.id, "a", "us", None)]).await;
+    let us = t.db.issue_tag_values(issue, "region", 0, 10).await.unwrap();
+    let counts: Vec<(&str, i64)> = us.iter().map(|v| (v.value.as_str(), v.count)).collect();
+    assert_eq!(counts, [("eu", 2), ("us", 2)]);
+}
+
+#[tokio::test]
+async fn a_search_by_tag_sees_counts_not_yet_folded() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let ids = store(
+        &t.db,
+        &[event(p.id, "a", "eu", None), event(p.id, "b", "us", None)],
+    )
+    .await;
+    let query = IssueQuery::parse("region:us", Utc::now()).unwrap();
+    let page =
+        t.db.list_issues(&IssueListRequest {
+            project_ids: &[p.id],
+            query: &query,
+            sort: IssueSort::LastSeen,
+            cursor: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    let found: Vec<i64> = page.issues.iter().map(|i| i.id).collect();
+    assert_eq!(found, [ids[1]]);
+    assert_eq!(t.db.count_issues(&[p.id], &query, 100).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn counts_of_a_deleted_issue_are_dropped_by_the_fold() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let ids = store(&t.db, &[event(p.id, "a", "eu", None)]).await;
+    let kept = store(&t.db, &[event(p.id, "b", "eu", None)]).await;
+    t.db.delete_issues(&ids).await.unwrap();
+    t.db.fold_tag_counts().await.unwrap();
+    assert_eq!(
+        scalar(&t.db, "SELECT count(*) FROM issue_tag_count_log").await,
+        0
+    );
+    let rows = "SELECT count(DISTINCT issue_id) FROM issue_tag_values";
+    assert_eq!(scalar(&t.db, rows).await, 1);
+    assert_eq!(t.db.issue_tags(kept[0], 5).await.unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn folding_while_batches_commit_loses_and_doubles_nothing() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let db = t.db.clone();
+        let pid = p.id;
+        writers.push(tokio::spawn(async move {
+            for round in 0..25 {
+                let batch: Vec<_> = (0..4)
+                    .map(|i| event(pid, &format!("h{}", (w + round + i) % 7), "eu", None))
+                    .collect();
+                store(&db, &batch).await;
+            }
+        }));
+    }
+    let folder = {
+        let db = t.db.clone();
+        tokio::spawn(async move {
+            let mut written = 0;
+            for _ in 0..50 {
+                written += db.fold_tag_counts().await.unwrap();
+            }
+            written
+        })
+    };
+    for w in writers {
+        w.await.unwrap();
+    }
+    folder.await.unwrap();
+    t.db.fold_tag_counts().await.unwrap();
+    // 4 writers x 25 batches x 4 events, each with two logged tags.
+    let sum = "SELECT sum(times_seen)::int8 FROM issue_tag_values WHERE key = 'region'";
+    assert_eq!(scalar(&t.db, sum).await, 400);
+    let env = "SELECT sum(times_seen)::int8 FROM issue_tag_values WHERE key = 'environment'";
+    assert_eq!(scalar(&t.db, env).await, 400);
+    assert_eq!(
+        scalar(&t.db, "SELECT sum(times_seen)::int8 FROM issues").await,
+        400
+    );
+}
