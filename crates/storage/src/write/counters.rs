@@ -14,7 +14,7 @@ use crate::Result;
 pub const USER_TAG: &str = "user";
 
 /// How often, first and last seen.
-type SeenCount = (i64, DateTime<Utc>, DateTime<Utc>);
+pub(super) type SeenCount = (i64, DateTime<Utc>, DateTime<Utc>);
 
 /// Records the (issue, tag, value) counts of a batch: the `user` tag as an
 /// upsert, which tells which users are new, the others appended to the
@@ -98,17 +98,23 @@ pub async fn update_tag_values(
 
 /// Counter rows as the columns of an `UNNEST`.
 #[derive(Default)]
-struct CounterColumns {
-    issue: Vec<i64>,
-    key: Vec<String>,
-    value: Vec<String>,
-    count: Vec<i64>,
-    first: Vec<DateTime<Utc>>,
-    last: Vec<DateTime<Utc>>,
+pub(super) struct CounterColumns {
+    pub issue: Vec<i64>,
+    pub key: Vec<String>,
+    pub value: Vec<String>,
+    pub count: Vec<i64>,
+    pub first: Vec<DateTime<Utc>>,
+    pub last: Vec<DateTime<Utc>>,
 }
 
 impl CounterColumns {
-    fn push(&mut self, issue: i64, key: String, value: String, (count, first, last): SeenCount) {
+    pub fn push(
+        &mut self,
+        issue: i64,
+        key: String,
+        value: String,
+        (count, first, last): SeenCount,
+    ) {
         self.issue.push(issue);
         self.key.push(key);
         self.value.push(value);

@@ -18,8 +18,12 @@
 //! logged: the write path upserts it directly, as it must know at once
 //! whether a user is new.
 
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
+use super::counters::{CounterColumns, SeenCount};
 use crate::{Database, Result};
 
 impl Database {
@@ -53,26 +57,67 @@ pub(crate) async fn lock_folding(conn: &mut PgConnection) -> Result<()> {
     Ok(())
 }
 
+/// A log row: parallel arrays of (issue, key, value, count, first seen,
+/// last seen).
+type LogRow = (
+    Vec<i64>,
+    Vec<String>,
+    Vec<String>,
+    Vec<i64>,
+    Vec<DateTime<Utc>>,
+    Vec<DateTime<Utc>>,
+);
+
 /// The fold itself, inside the caller's transaction, which must hold
-/// [`lock_folding`].
+/// [`lock_folding`]. The log rows are added up here rather than in SQL:
+/// unnesting and grouping ~10,000 counts a second cost PostgreSQL ~2 µs
+/// each, several times what a map costs.
 pub(crate) async fn fold(conn: &mut PgConnection) -> Result<u64> {
+    let rows: Vec<LogRow> = sqlx::query_as(
+        "DELETE FROM issue_tag_count_log \
+         RETURNING issue_ids, keys, vals, counts, first_seen, last_seen",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    // BTreeMap: rows go to PostgreSQL in key order, as the write path's do.
+    let mut summed: BTreeMap<(i64, String, String), SeenCount> = BTreeMap::new();
+    for (issues, keys, values, counts, firsts, lasts) in rows {
+        let row = issues.into_iter().zip(keys).zip(values).zip(counts);
+        for ((((issue, key), value), count), (first, last)) in
+            row.zip(firsts.into_iter().zip(lasts))
+        {
+            let entry = summed
+                .entry((issue, key, value))
+                .or_insert((0, first, last));
+            entry.0 += count;
+            entry.1 = entry.1.min(first);
+            entry.2 = entry.2.max(last);
+        }
+    }
+    if summed.is_empty() {
+        return Ok(0);
+    }
+    let mut columns = CounterColumns::default();
+    for ((issue, key, value), seen) in summed {
+        columns.push(issue, key, value, seen);
+    }
+    // Counts of issues deleted since are dropped (their log rows are gone).
     let written = sqlx::query(
-        "WITH moved AS (DELETE FROM issue_tag_count_log \
-                        RETURNING issue_ids, keys, vals, counts, first_seen, last_seen), \
-         summed AS (SELECT c.issue_id, c.key, c.value, sum(c.n)::int8 AS n, \
-                           min(c.first_seen) AS first_seen, max(c.last_seen) AS last_seen \
-                    FROM moved m \
-                    CROSS JOIN LATERAL UNNEST(m.issue_ids, m.keys, m.vals, m.counts, m.first_seen, m.last_seen) \
-                         AS c(issue_id, key, value, n, first_seen, last_seen) \
-                    GROUP BY c.issue_id, c.key, c.value) \
-         INSERT INTO issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen) \
-         SELECT s.issue_id, s.key, s.value, s.n, s.first_seen, s.last_seen FROM summed s \
+        "INSERT INTO issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen) \
+         SELECT * FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::int8[], $5::timestamptz[], $6::timestamptz[]) \
+                AS s(issue_id, key, value, n, first_seen, last_seen) \
          WHERE EXISTS (SELECT 1 FROM issues i WHERE i.id = s.issue_id) \
          ON CONFLICT (issue_id, key, value) DO UPDATE SET \
            times_seen = issue_tag_values.times_seen + excluded.times_seen, \
            first_seen = least(issue_tag_values.first_seen, excluded.first_seen), \
            last_seen = greatest(issue_tag_values.last_seen, excluded.last_seen)",
     )
+    .bind(&columns.issue)
+    .bind(&columns.key)
+    .bind(&columns.value)
+    .bind(&columns.count)
+    .bind(&columns.first)
+    .bind(&columns.last)
     .execute(&mut *conn)
     .await?
     .rows_affected();
