@@ -152,6 +152,7 @@ async fn folder(db: Database, mut stop: oneshot::Receiver<()>) {
             _ = &mut stop => true,
         };
         match db.fold_tag_counts().await {
+            Ok(0) => {}
             Ok(rows) => tracing::debug!(rows, "folded tag counts"),
             Err(e) => tracing::warn!(error = %e, "folding tag counts failed; retrying next time"),
         }

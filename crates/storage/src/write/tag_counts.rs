@@ -2,11 +2,11 @@
 //!
 //! A batch appends its (issue, tag, value) counts to `issue_tag_count_log`
 //! (one row of parallel arrays per batch), in its own transaction, so they
-//! are as durable as its events. Folding
-//! moves the whole log into `issue_tag_values` in one transaction: the
-//! log rows it deletes are exactly the ones it adds up (rows of batches
-//! still running are invisible to it and wait for the next fold), so no
-//! count is lost or added twice, even across a crash.
+//! are as durable as its events. Folding moves the whole log into
+//! `issue_tag_values` in one transaction: the log rows it deletes are
+//! exactly the ones it adds up (rows of batches still running are
+//! invisible to it and wait for the next fold), so no count is lost or
+//! added twice, even across a crash.
 //!
 //! Why: with many issues, a batch touches almost every counter row once,
 //! and an upsert per row per batch was the largest single cost of the
