@@ -158,8 +158,14 @@ pub(crate) fn bar_chart(
             } else {
                 0.0
             };
+            // Day buckets are 24 hours ending at the current hour, not
+            // calendar days: their tooltip gives the span, dates and hours.
             let label = if hours >= 24 {
-                start.format("%Y-%m-%d").to_string()
+                format!(
+                    "{}–{} UTC",
+                    start.format("%Y-%m-%d %H:00"),
+                    (start + Duration::hours(hours)).format("%Y-%m-%d %H:00")
+                )
             } else {
                 format!(
                     "{}–{} UTC",
@@ -249,5 +255,19 @@ mod tests {
         assert_eq!(c.bars[23].h, CHART_HEIGHT as f64);
         assert_eq!(c.bars[21].h, CHART_HEIGHT as f64 / 2.0);
         assert_eq!(c.bars[0].h, 0.0);
+    }
+
+    #[test]
+    fn day_bars_are_labelled_with_the_span_they_cover() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 2, 9, 40, 0).unwrap();
+        let c = bar_chart("30 days", &[(current_hour(now), 2)], now, 30, 24);
+        let last = c.bars.last().unwrap();
+        assert_eq!(last.count, 2);
+        assert_eq!(last.label, "2026-12-01 10:00–2026-12-02 10:00 UTC");
+        let hours = bar_chart("24 h", &[], now, 24, 1);
+        assert_eq!(
+            hours.bars.last().unwrap().label,
+            "2026-12-02 09:00–10:00 UTC"
+        );
     }
 }
