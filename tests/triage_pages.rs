@@ -126,7 +126,7 @@ async fn the_pages_show_what_an_event_holds() {
             "value=\"resolve\"", "value=\"resolve_next_release\"", "value=\"resolve_in_release\"",
             "name=\"mute_for\"", "name=\"mute_events\"", "name=\"mute_users\"", "/merge\"", "/delete\"",
             // Tag distributions with percentages.
-            "production", "100%",
+            "production", "100%", "aria-label=\"2 events\"",
             // The latest event: message with its parameter, the chain, mechanism.
             "Charging cus_42 failed", "PaymentError", "ConnectionError", "unhandled",
             // Frames newest first, app frames open with context and vars.
