@@ -100,7 +100,7 @@ pub struct ServeArgs {
     #[arg(long, env = "MOTH_QUEUE_CAPACITY", default_value_t = 512)]
     pub queue_capacity: usize,
     /// Writer tasks storing events, each one transaction at a time.
-    #[arg(long, env = "MOTH_INGEST_WRITERS", default_value_t = 1)]
+    #[arg(long, env = "MOTH_INGEST_WRITERS", default_value_t = 2)]
     pub ingest_writers: usize,
     /// Behind a reverse proxy: take the client address (sign-in throttling,
     /// audit log) from the last X-Forwarded-For entry instead of the peer.

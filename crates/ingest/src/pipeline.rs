@@ -41,7 +41,7 @@ impl Default for PipelineConfig {
         Self {
             queue_capacity: 512,
             max_batch: 256,
-            writers: 1,
+            writers: 2,
         }
     }
 }

@@ -75,6 +75,31 @@ async fn starts_keeps_data_across_restarts_and_leaves_no_process() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The settings `moth serve` runs with: every commit synced, and new WAL
+/// segments not zero-filled (see the README's embedded PostgreSQL section).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_durable_server_syncs_commits_and_does_not_zero_fill_wal() {
+    let dir = temp_data_dir("durable");
+    let server = EmbeddedPostgres::start(&EmbeddedConfig::new(&dir)).unwrap();
+    let db = connect(&server).await;
+    for (setting, expected) in [
+        ("fsync", "on"),
+        ("synchronous_commit", "on"),
+        ("full_page_writes", "on"),
+        ("wal_init_zero", "off"),
+    ] {
+        let value: String = sqlx::query_scalar("SELECT current_setting($1)")
+            .bind(setting)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(value, expected, "{setting}");
+    }
+    db.close().await;
+    server.stop();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 fn moth_storage_process_alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map(|s| {
