@@ -338,6 +338,22 @@ async fn authentication_failures() {
     );
     let (s, b, _) = post(&base(""), tunnel, &[]).await;
     assert_eq!((s, b["id"].as_str()), (200, Some("a".repeat(32).as_str())));
+    // A tunnelled envelope is refused by its key before anything else is
+    // done with it: an unknown key is 403 even when the event is too large
+    // (413 for a known key) or not an event at all.
+    let tunnel = |key: &str, event: &str| {
+        format!(
+            "{{\"dsn\":\"http://{key}@moth.example/{CAPTURE_PROJECT}\"}}\n{{\"type\":\"event\"}}\n{event}\n"
+        )
+    };
+    let unknown = "0".repeat(32);
+    let huge = format!("{{\"message\":\"{}\"}}", "x".repeat(2 << 20));
+    for event in ["{\"message\":\"hi\"}", "not json", huge.as_str()] {
+        let (s, b, _) = post(&base(""), tunnel(&unknown, event), &[]).await;
+        assert_eq!((s, detail(&b)), (403, "unknown DSN key"), "{:.40}", event);
+    }
+    let (s, b, _) = post(&base(""), tunnel(CAPTURE_KEY, &huge), &[]).await;
+    assert_eq!(s, 413, "{b}");
     assert_eq!(ready(&server).await, 200);
 }
 

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::{admit, answer, normalize_options, parse_project_id, prepare, store_event};
 use crate::auth::{self, Credentials};
-use crate::body::{self, BodyLimits, RawBody};
+use crate::body::{self, BodyLimits, RawBody, ReceivedBody};
 use crate::drops::DropReason;
 use crate::error::IngestError;
 use crate::{IngestLimits, IngestState};
@@ -45,24 +45,28 @@ pub async fn envelope(
         state.0.config.body_timeout,
     )
     .await?;
-    // Everything CPU-bound happens in one task on the ingest threads (one
-    // hand-over there and back per request): decompressing, parsing the
-    // envelope, and preparing its event. Authentication by the envelope's
-    // `dsn` waits for the parsed headers, so the event is prepared for the
-    // project the URL names and stored only once that is confirmed.
+    // The CPU-bound work happens on the ingest threads: decompressing and
+    // parsing the envelope, then preparing its event.
     let opts = normalize_options(&parts, received_at, None);
-    let unpacked = state
-        .0
-        .cpu
-        .run(move || unpack(raw, &limits, opts, received_at))
-        .await??;
-    let project_db_id = authenticate_envelope(
-        &state,
-        credentials.as_ref(),
-        unpacked.dsn.as_deref(),
-        project_id,
-    )
-    .await?;
+    let cpu = &state.0.cpu;
+    let (project_db_id, unpacked) = if credentials.is_some() {
+        // The key was authorized before the body was read: one task (one
+        // hand-over there and back); the envelope's `dsn`, if any, must
+        // then agree with the key.
+        let (dsn, unpacked) = cpu
+            .run(move || open(raw, &limits).map(|o| (o.dsn.clone(), o.unpack(opts, received_at))))
+            .await??;
+        let id =
+            authenticate_envelope(&state, credentials.as_ref(), dsn.as_deref(), project_id).await?;
+        (id, unpacked)
+    } else {
+        // Authenticated by the envelope's own `dsn` (tunnels): its key is
+        // checked before the event is normalised, so an unknown key costs
+        // a parse of the envelope, not the whole preparation.
+        let opened = cpu.run(move || open(raw, &limits)).await??;
+        let id = authenticate_envelope(&state, None, opened.dsn.as_deref(), project_id).await?;
+        (id, cpu.run(move || opened.unpack(opts, received_at)).await?)
+    };
     if let Some(e) = unpacked.oversized {
         return Err(e);
     }
@@ -110,12 +114,22 @@ pub async fn envelope(
     Ok(answer(answered_id))
 }
 
-/// What the ingest threads make of an envelope body. Project ids in it are
-/// 0 until the envelope is authenticated.
-struct Unpacked {
-    header_event_id: Option<EventId>,
+/// An envelope decompressed and parsed, its items not yet looked at.
+struct Opened {
+    envelope: Envelope,
+    /// The decoded body the items are slices of, with the memory budget it
+    /// holds.
+    body: ReceivedBody,
     /// The envelope header's DSN, for authentication.
     dsn: Option<String>,
+    /// An item over its size limit: the answer once authenticated.
+    oversized: Option<IngestError>,
+}
+
+/// What the ingest threads make of an envelope. Project ids in it are 0
+/// until the envelope is authenticated.
+struct Unpacked {
+    header_event_id: Option<EventId>,
     /// An item over its size limit: the answer once authenticated.
     oversized: Option<IngestError>,
     event: Option<(EventId, EventToStore)>,
@@ -125,68 +139,77 @@ struct Unpacked {
     drops: Vec<(DropReason, String)>,
 }
 
-/// Decompresses and parses an envelope, and prepares its event (CPU work,
-/// for the ingest threads).
-fn unpack(
-    raw: RawBody,
-    limits: &IngestLimits,
-    mut opts: NormalizeOptions,
-    received_at: DateTime<Utc>,
-) -> Result<Unpacked, IngestError> {
+/// Decompresses and parses an envelope body (CPU work, for the ingest
+/// threads).
+fn open(raw: RawBody, limits: &IngestLimits) -> Result<Opened, IngestError> {
     let received = raw.decode()?;
     if received.bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(IngestError::EmptyBody);
     }
     let envelope = Envelope::parse(received.bytes.clone())
         .map_err(|e| IngestError::InvalidEnvelope(e.to_string()))?;
-    let mut unpacked = Unpacked {
-        header_event_id: envelope.headers.event_id,
+    Ok(Opened {
         dsn: envelope.headers.dsn.clone(),
         oversized: check_item_sizes(&envelope, limits).err(),
-        event: None,
-        attachments: Vec::new(),
-        reports: Vec::new(),
-        drops: Vec::new(),
-    };
-    if unpacked.oversized.is_some() {
-        return Ok(unpacked);
-    }
-    let mut event_payload = None;
-    for item in &envelope.items {
-        let item_type = &item.headers.item_type;
-        match item_type {
-            ItemType::Event if event_payload.is_some() => unpacked
-                .drops
-                .push((DropReason::DuplicateItem, "event".into())),
-            ItemType::Event => event_payload = Some(item.payload.clone()),
-            ItemType::Attachment => unpacked.attachments.push(attachment(item)),
-            ItemType::UserReport | ItemType::Feedback => match user_report(item) {
-                Some(r) => unpacked.reports.push(r),
-                None => unpacked
-                    .drops
-                    .push((DropReason::InvalidUserReport, item_type.as_str().into())),
-            },
-            other => unpacked
-                .drops
-                .push((DropReason::NotStored, other.as_str().into())),
+        envelope,
+        body: received,
+    })
+}
+
+impl Opened {
+    /// Sorts the items and prepares the event (CPU work, for the ingest
+    /// threads).
+    fn unpack(self, mut opts: NormalizeOptions, received_at: DateTime<Utc>) -> Unpacked {
+        let envelope = self.envelope;
+        let mut unpacked = Unpacked {
+            header_event_id: envelope.headers.event_id,
+            oversized: self.oversized,
+            event: None,
+            attachments: Vec::new(),
+            reports: Vec::new(),
+            drops: Vec::new(),
+        };
+        if unpacked.oversized.is_some() {
+            return unpacked;
         }
-    }
-    // The raw envelope is not needed while the event waits for its commit
-    // (the event's payload is a slice of it until it is normalised).
-    drop((envelope, received));
-    if let Some(payload) = event_payload {
-        opts.envelope_event_id = unpacked.header_event_id;
-        match prepare(0, &payload, &opts, received_at) {
-            Ok(prepared) => unpacked.event = Some(prepared),
-            Err(e) => {
-                tracing::debug!(error = %e, "dropping an invalid event item");
-                unpacked
+        let mut event_payload = None;
+        for item in &envelope.items {
+            let item_type = &item.headers.item_type;
+            match item_type {
+                ItemType::Event if event_payload.is_some() => unpacked
                     .drops
-                    .push((DropReason::InvalidEvent, "event".into()));
+                    .push((DropReason::DuplicateItem, "event".into())),
+                ItemType::Event => event_payload = Some(item.payload.clone()),
+                ItemType::Attachment => unpacked.attachments.push(attachment(item)),
+                ItemType::UserReport | ItemType::Feedback => match user_report(item) {
+                    Some(r) => unpacked.reports.push(r),
+                    None => unpacked
+                        .drops
+                        .push((DropReason::InvalidUserReport, item_type.as_str().into())),
+                },
+                other => unpacked
+                    .drops
+                    .push((DropReason::NotStored, other.as_str().into())),
             }
         }
+        // The raw envelope is not needed while the event waits for its
+        // commit (the event's payload is a slice of it until it is
+        // normalised).
+        drop((envelope, self.body));
+        if let Some(payload) = event_payload {
+            opts.envelope_event_id = unpacked.header_event_id;
+            match prepare(0, &payload, &opts, received_at) {
+                Ok(prepared) => unpacked.event = Some(prepared),
+                Err(e) => {
+                    tracing::debug!(error = %e, "dropping an invalid event item");
+                    unpacked
+                        .drops
+                        .push((DropReason::InvalidEvent, "event".into()));
+                }
+            }
+        }
+        unpacked
     }
-    Ok(unpacked)
 }
 
 /// Authenticates by the request's key, or else by the envelope's `dsn`;
