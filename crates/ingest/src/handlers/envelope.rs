@@ -54,22 +54,26 @@ pub async fn envelope(
         // hand-over there and back); the envelope's `dsn`, if any, must
         // then agree with the key.
         let (dsn, unpacked) = cpu
-            .run(move || open(raw, &limits).map(|o| (o.dsn.clone(), o.unpack(opts, received_at))))
+            .run(move || {
+                open(raw, &limits)
+                    .map(|o| (o.envelope.headers.dsn.clone(), o.unpack(opts, received_at)))
+            })
             .await??;
         let id =
             authenticate_envelope(&state, credentials.as_ref(), dsn.as_deref(), project_id).await?;
-        (id, unpacked)
+        (id, unpacked?)
     } else {
         // Authenticated by the envelope's own `dsn` (tunnels): its key is
         // checked before the event is normalised, so an unknown key costs
         // a parse of the envelope, not the whole preparation.
         let opened = cpu.run(move || open(raw, &limits)).await??;
-        let id = authenticate_envelope(&state, None, opened.dsn.as_deref(), project_id).await?;
-        (id, cpu.run(move || opened.unpack(opts, received_at)).await?)
+        let dsn = opened.envelope.headers.dsn.as_deref();
+        let id = authenticate_envelope(&state, None, dsn, project_id).await?;
+        (
+            id,
+            cpu.run(move || opened.unpack(opts, received_at)).await??,
+        )
     };
-    if let Some(e) = unpacked.oversized {
-        return Err(e);
-    }
     let drops = &state.0.drops;
     for (reason, item_type) in &unpacked.drops {
         drops.record(project_db_id, *reason, item_type);
@@ -120,8 +124,6 @@ struct Opened {
     /// The decoded body the items are slices of, with the memory budget it
     /// holds.
     body: ReceivedBody,
-    /// The envelope header's DSN, for authentication.
-    dsn: Option<String>,
     /// An item over its size limit: the answer once authenticated.
     oversized: Option<IngestError>,
 }
@@ -130,8 +132,6 @@ struct Opened {
 /// until the envelope is authenticated.
 struct Unpacked {
     header_event_id: Option<EventId>,
-    /// An item over its size limit: the answer once authenticated.
-    oversized: Option<IngestError>,
     event: Option<(EventId, EventToStore)>,
     attachments: Vec<AttachmentToStore>,
     reports: Vec<UserReportToStore>,
@@ -149,7 +149,6 @@ fn open(raw: RawBody, limits: &IngestLimits) -> Result<Opened, IngestError> {
     let envelope = Envelope::parse(received.bytes.clone())
         .map_err(|e| IngestError::InvalidEnvelope(e.to_string()))?;
     Ok(Opened {
-        dsn: envelope.headers.dsn.clone(),
         oversized: check_item_sizes(&envelope, limits).err(),
         envelope,
         body: received,
@@ -158,20 +157,24 @@ fn open(raw: RawBody, limits: &IngestLimits) -> Result<Opened, IngestError> {
 
 impl Opened {
     /// Sorts the items and prepares the event (CPU work, for the ingest
-    /// threads).
-    fn unpack(self, mut opts: NormalizeOptions, received_at: DateTime<Utc>) -> Unpacked {
+    /// threads); an item over its size limit is the answer instead. Call
+    /// once the envelope is authenticated.
+    fn unpack(
+        self,
+        mut opts: NormalizeOptions,
+        received_at: DateTime<Utc>,
+    ) -> Result<Unpacked, IngestError> {
+        if let Some(e) = self.oversized {
+            return Err(e);
+        }
         let envelope = self.envelope;
         let mut unpacked = Unpacked {
             header_event_id: envelope.headers.event_id,
-            oversized: self.oversized,
             event: None,
             attachments: Vec::new(),
             reports: Vec::new(),
             drops: Vec::new(),
         };
-        if unpacked.oversized.is_some() {
-            return unpacked;
-        }
         let mut event_payload = None;
         for item in &envelope.items {
             let item_type = &item.headers.item_type;
@@ -208,7 +211,7 @@ impl Opened {
                 }
             }
         }
-        unpacked
+        Ok(unpacked)
     }
 }
 
