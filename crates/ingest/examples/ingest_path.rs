@@ -10,6 +10,10 @@ use bytes::Bytes;
 use moth_protocol::envelope::{Envelope, ItemType};
 use moth_protocol::event::{normalize_event, NormalizeOptions};
 
+// The allocator `moth` runs with: allocation is a good part of this work.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args

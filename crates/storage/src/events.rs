@@ -22,12 +22,22 @@ pub fn compress_payload(json: &[u8]) -> Vec<u8> {
         let mut slot = cell.borrow_mut();
         let compressor = match slot.as_mut() {
             Some(c) => c,
-            None => slot.insert(zstd::bulk::Compressor::new(1).expect("zstd level 1 is valid")),
+            None => slot.insert(new_compressor()),
         };
         compressor
             .compress(json)
             .expect("zstd compression of a byte slice cannot fail")
     })
+}
+
+/// zstd level 1 with matches of at least 7 bytes (the level's default is
+/// 6): on the JSON of events, 7% fewer instructions and a slightly smaller
+/// output (measured on moth-loadgen's 20 KB event: 3,381 vs 3,435 bytes).
+fn new_compressor() -> zstd::bulk::Compressor<'static> {
+    let mut c = zstd::bulk::Compressor::new(1).expect("zstd level 1 is valid");
+    c.set_parameter(zstd::zstd_safe::CParameter::MinMatch(7))
+        .expect("a minimum match of 7 is valid");
+    c
 }
 
 /// The inverse of [`compress_payload`], bounded to `max` output bytes.

@@ -324,13 +324,15 @@ fn rust_crate(func: &str) -> Option<&str> {
         .then_some(head)
 }
 
-/// `dir` appears as a whole directory component of `path`.
+/// `dir` appears as a whole directory component of `path` (any component
+/// but the file name). Compared component by component: this runs for
+/// every Python frame, and a substring search would first build a searcher
+/// for `dir` each time.
 fn has_dir(path: &str, dir: &str) -> bool {
-    path.match_indices(dir).any(|(i, _)| {
-        let before = path[..i].bytes().last();
-        let after = path.as_bytes().get(i + dir.len()).copied();
-        matches!(before, Some(b'/' | b'\\') | None) && matches!(after, Some(b'/' | b'\\'))
-    })
+    let mut components = path.split(['/', '\\']);
+    // The last component is the file name, not a directory.
+    components.next_back();
+    components.any(|c| c == dir)
 }
 
 fn is_node_internal(p: &str) -> bool {
@@ -382,5 +384,12 @@ mod tests {
         assert!(!JS_HELPER_PATH.is_match("/x/node_modules/tslib-extra/a.js"));
         assert!(has_dir("/venv/sentry_sdk/hub.py", "sentry_sdk"));
         assert!(!has_dir("/venv/sentry_sdk_extra/hub.py", "sentry_sdk"));
+        assert!(has_dir("sentry_sdk/hub.py", "sentry_sdk"));
+        assert!(has_dir(r"C:\venv\sentry_sdk\hub.py", "sentry_sdk"));
+        assert!(has_dir("/venv/sentry_sdk//hub.py", "sentry_sdk"));
+        // A file of that name is not a directory.
+        assert!(!has_dir("/venv/sentry_sdk", "sentry_sdk"));
+        assert!(!has_dir("sentry_sdk", "sentry_sdk"));
+        assert!(!has_dir("", "sentry_sdk"));
     }
 }
