@@ -7,56 +7,10 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use common::captures::{self, CAPTURE_KEY, CAPTURE_PROJECT};
+use common::ingest::*;
 use common::*;
 use moth_storage::testing::TestDatabase;
 use serde_json::Value;
-
-/// A Moth on a fresh database with the captures' project (id 42) and key.
-async fn moth_with_capture_project(
-    extra_env: &[(&str, &str)],
-) -> (TestDatabase, TempDir, MothServer) {
-    let t = TestDatabase::new().await;
-    sqlx::query("INSERT INTO projects (id, slug, name) VALUES ($1, 'captures', 'Captures')")
-        .bind(CAPTURE_PROJECT)
-        .execute(t.db.pool())
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO project_keys (project_id, public_key) VALUES ($1, $2)")
-        .bind(CAPTURE_PROJECT)
-        .bind(CAPTURE_KEY)
-        .execute(t.db.pool())
-        .await
-        .unwrap();
-    let dir = TempDir::new("ingest");
-    let mut env = MothEnv::external(&t.url(), dir.path());
-    for (k, v) in extra_env {
-        env = env.with(k, v);
-    }
-    let server = MothServer::start(env);
-    (t, dir, server)
-}
-
-fn envelope_url(server: &MothServer) -> String {
-    server.url(&format!(
-        "/api/{CAPTURE_PROJECT}/envelope/?sentry_key={CAPTURE_KEY}&sentry_version=7"
-    ))
-}
-
-async fn post(
-    url: &str,
-    body: impl Into<reqwest::Body>,
-    headers: &[(&str, &str)],
-) -> (u16, Value, reqwest::header::HeaderMap) {
-    let mut req = reqwest::Client::new().post(url).body(body);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = resp.json::<Value>().await.unwrap_or(Value::Null);
-    (status, body, headers)
-}
 
 async fn ready(server: &MothServer) -> u16 {
     reqwest::get(server.url("/health/ready"))
@@ -71,8 +25,7 @@ fn detail(v: &Value) -> &str {
 }
 
 fn stored_payload(bytes: &[u8]) -> Value {
-    let json = moth_storage::events::decompress_payload(bytes, 10 << 20).unwrap();
-    serde_json::from_slice(&json).unwrap()
+    moth_storage::payload::decode_payload(bytes).unwrap()
 }
 
 fn level_name(level: i16) -> &'static str {
@@ -473,12 +426,6 @@ async fn a_bad_item_is_dropped_and_counted_while_good_items_are_kept() {
         ]
     );
     drop(dir);
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

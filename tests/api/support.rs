@@ -7,7 +7,7 @@ use moth_storage::testing::TestDatabase;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
-use crate::common::captures::{self, CAPTURE_KEY, CAPTURE_PROJECT};
+use crate::common::captures;
 use crate::common::{MothEnv, MothServer, TempDir};
 
 pub const ADMIN: &str = "admin@example.com";
@@ -42,17 +42,7 @@ impl Moth {
     /// Moth with the captures' project and an admin token; no events yet.
     pub async fn empty() -> Self {
         let t = TestDatabase::new().await;
-        sqlx::query("INSERT INTO projects (id, slug, name, platform) VALUES ($1, 'captures', 'Captures', 'python')")
-            .bind(CAPTURE_PROJECT)
-            .execute(t.db.pool())
-            .await
-            .unwrap();
-        sqlx::query("INSERT INTO project_keys (project_id, public_key) VALUES ($1, $2)")
-            .bind(CAPTURE_PROJECT)
-            .bind(CAPTURE_KEY)
-            .execute(t.db.pool())
-            .await
-            .unwrap();
+        captures::add_capture_project(&t.db, Some("python")).await;
         let dir = TempDir::new("api");
         let env = MothEnv::external(&t.url(), dir.path());
         env.run_ok(&["user", "create", "--email", ADMIN, "--admin"]);

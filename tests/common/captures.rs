@@ -10,6 +10,24 @@ use serde_json::Value;
 pub const CAPTURE_KEY: &str = "abcdef0123456789abcdef0123456789";
 pub const CAPTURE_PROJECT: i64 = 42;
 
+/// Creates the captures' project (id 42, slug `captures`) and its key.
+pub async fn add_capture_project(db: &moth_storage::Database, platform: Option<&str>) {
+    sqlx::query(
+        "INSERT INTO projects (id, slug, name, platform) VALUES ($1, 'captures', 'Captures', $2)",
+    )
+    .bind(CAPTURE_PROJECT)
+    .bind(platform)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO project_keys (project_id, public_key) VALUES ($1, $2)")
+        .bind(CAPTURE_PROJECT)
+        .bind(CAPTURE_KEY)
+        .execute(db.pool())
+        .await
+        .unwrap();
+}
+
 pub fn captures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sdk-captures")
 }

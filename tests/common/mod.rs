@@ -261,6 +261,7 @@ where
 
 /// Whether a PostgreSQL postmaster is alive on `<data_dir>/postgres`.
 pub mod captures;
+pub mod ingest;
 pub mod sdk;
 pub mod web;
 

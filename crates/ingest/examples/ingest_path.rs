@@ -1,7 +1,10 @@
 //! The CPU work ingest does per event, without HTTP or the database:
-//! decompress, parse the envelope, normalise, group, serialise, compress.
+//! decompress, parse the envelope, normalise, group, and pack the payload:
+//! a brotli or gzip body is kept as sent, as ingest does; add `normalized`
+//! to serialise and compress the normalised event instead (the form of
+//! other bodies).
 //! For profiling with instruction counts, which do not depend on machine
-//! load: `valgrind --tool=callgrind target/release/examples/ingest_path BODY br 200`
+//! load: `valgrind --tool=callgrind target/release/examples/ingest_path BODY br 200 [normalized]`
 //! (make BODY with `moth-loadgen --dsn DSN --fixtures fixtures/sdk-captures
 //! --write-sample BODY --compression brotli`; any DSN, nothing is sent).
 //! Per event: the difference between N = 400 and N = 100, divided by 300.
@@ -9,8 +12,10 @@
 use std::io::Read;
 
 use bytes::Bytes;
+use moth_ingest::prepare::{prepare_event, PayloadForm};
 use moth_protocol::envelope::{Envelope, ItemType};
 use moth_protocol::event::{normalize_event, NormalizeOptions};
+use moth_storage::payload::BodyEncoding;
 
 // The allocator `moth` runs with: allocation is a good part of this work.
 #[global_allocator]
@@ -20,10 +25,16 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let path = args
         .next()
-        .expect("usage: ingest_path BODY [br|gzip|none] [N]");
+        .expect("usage: ingest_path BODY [br|gzip|none] [N] [normalized]");
     let encoding = args.next().unwrap_or_else(|| "br".into());
     let n: usize = args.next().map(|s| s.parse().expect("N")).unwrap_or(1000);
-    let body = std::fs::read(&path).expect("read body");
+    let normalized = args.next().as_deref() == Some("normalized");
+    let body = Bytes::from(std::fs::read(&path).expect("read body"));
+    let kept_as = match encoding.as_str() {
+        "br" => Some(BodyEncoding::Brotli),
+        "gzip" => Some(BodyEncoding::Gzip),
+        _ => None,
+    };
     let started = std::time::Instant::now();
     let mut stored = 0usize;
     for _ in 0..n {
@@ -42,7 +53,7 @@ fn main() {
                     .expect("gzip");
                 out
             }
-            _ => body.clone(),
+            _ => body.to_vec(),
         };
         let envelope = Envelope::parse(Bytes::from(raw)).expect("envelope");
         let opts = NormalizeOptions::new(chrono::Utc::now());
@@ -52,12 +63,15 @@ fn main() {
             .filter(|i| i.headers.item_type == ItemType::Event)
         {
             let event = normalize_event(&item.payload, &opts).expect("event");
-            let prepared = moth_ingest::prepare::prepare_event(
-                1,
-                event,
-                item.payload.len(),
-                chrono::Utc::now(),
-            );
+            let form = match kept_as {
+                Some(encoding) if !normalized => PayloadForm::Received {
+                    encoding,
+                    body: body.clone(),
+                    opts: &opts,
+                },
+                _ => PayloadForm::Normalized,
+            };
+            let prepared = prepare_event(1, event, item.payload.len(), chrono::Utc::now(), form);
             stored += prepared.payload.len();
         }
     }

@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::http::HeaderMap;
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
+use moth_storage::payload::BodyEncoding;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::IngestError;
@@ -123,6 +124,17 @@ pub async fn receive(
 }
 
 impl RawBody {
+    /// The body as sent, when one encoding that storage can keep as is
+    /// (brotli or gzip) was applied to it.
+    pub fn as_sent(&self) -> Option<(BodyEncoding, Bytes)> {
+        let encoding = match self.encodings.as_slice() {
+            [Encoding::Brotli] => BodyEncoding::Brotli,
+            [Encoding::Gzip] => BodyEncoding::Gzip,
+            _ => return None,
+        };
+        Some((encoding, self.bytes.clone()))
+    }
+
     /// Decompresses the body (every layer, within the decompressed limit).
     pub fn decode(self) -> Result<ReceivedBody, IngestError> {
         let RawBody {

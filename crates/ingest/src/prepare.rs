@@ -1,12 +1,28 @@
 //! Turning a normalised event into what the write pipeline stores: grouping
-//! hashes, title, culprit and the compressed payload.
+//! hashes, title, culprit and the payload.
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use moth_protocol::event::NormalizedEvent;
-use moth_storage::events::compress_payload;
+use moth_protocol::event::{NormalizeOptions, NormalizedEvent};
+use moth_storage::payload::{compress_payload, BodyEncoding, ReceivedEvent};
 use moth_storage::write::EventToStore;
+use serde_json::{Map, Value};
 
 use crate::grouping::{group_event, GROUPING_VERSION};
+
+/// The form the event's payload is kept in (see [`moth_storage::payload`]).
+pub enum PayloadForm<'a> {
+    /// The normalised event, serialised and compressed here.
+    Normalized,
+    /// The request body as sent (an envelope whose only item is this
+    /// event), with the options it was normalised with: nothing to
+    /// serialise or compress.
+    Received {
+        encoding: BodyEncoding,
+        body: Bytes,
+        opts: &'a NormalizeOptions,
+    },
+}
 
 /// Groups the event and packs it for storage. `raw_size` is the length of
 /// the payload as received (it sizes the output buffer).
@@ -15,22 +31,32 @@ pub fn prepare_event(
     event: NormalizedEvent,
     raw_size: usize,
     received_at: DateTime<Utc>,
+    form: PayloadForm<'_>,
 ) -> EventToStore {
     let grouping = group_event(&event.data);
-    let mut data = event.data;
-    if let Some(obj) = data.as_object_mut() {
-        obj.insert("title".into(), grouping.title.clone().into());
-        obj.insert("culprit".into(), grouping.culprit.clone().into());
-        obj.insert("metadata".into(), grouping.metadata.clone());
-        obj.insert("hashes".into(), grouping.hashes.clone().into());
-        obj.insert("grouping_config".into(), GROUPING_VERSION.into());
-    }
-    // sonic-rs writes JSON about twice as fast as serde_json (SIMD string
-    // escaping); the output is ordinary JSON that serde_json reads back.
-    // Sized for the whole event at once (the normalised event is about
-    // as large as the received one): no copying while the buffer grows.
-    let mut json = Vec::with_capacity(raw_size + 1024);
-    sonic_rs::to_writer(&mut json, &data).expect("a JSON value serialises");
+    // The fields the stored event gets besides the normalised payload.
+    let mut added = Map::new();
+    added.insert("title".into(), grouping.title.clone().into());
+    added.insert("culprit".into(), grouping.culprit.clone().into());
+    added.insert("metadata".into(), grouping.metadata.clone());
+    added.insert("hashes".into(), grouping.hashes.clone().into());
+    added.insert("grouping_config".into(), GROUPING_VERSION.into());
+    let payload = match form {
+        PayloadForm::Normalized => normalized_payload(event.data, added, raw_size),
+        PayloadForm::Received {
+            encoding,
+            body,
+            opts,
+        } => ReceivedEvent {
+            body,
+            encoding,
+            received_at: opts.received_at,
+            client_ip: opts.client_ip,
+            envelope_event_id: opts.envelope_event_id,
+            added,
+        }
+        .encode(),
+    };
     EventToStore {
         project_id,
         event_id: *event.event_id.as_uuid(),
@@ -49,7 +75,21 @@ pub fn prepare_event(
         tags: event.tags,
         hashes: grouping.hashes,
         grouping_version: GROUPING_VERSION.to_string(),
-        payload: compress_payload(&json),
+        payload,
         attachments: Vec::new(),
     }
+}
+
+/// The normalised event with `added`, as JSON compressed with zstd.
+fn normalized_payload(mut data: Value, added: Map<String, Value>, raw_size: usize) -> Vec<u8> {
+    if let Some(obj) = data.as_object_mut() {
+        obj.extend(added);
+    }
+    // sonic-rs writes JSON about twice as fast as serde_json (SIMD string
+    // escaping); the output is ordinary JSON that serde_json reads back.
+    // Sized for the whole event at once (the normalised event is about
+    // as large as the received one): no copying while the buffer grows.
+    let mut json = Vec::with_capacity(raw_size + 1024);
+    sonic_rs::to_writer(&mut json, &data).expect("a JSON value serialises");
+    compress_payload(&json)
 }

@@ -1,61 +1,10 @@
-//! Stored events: the payload codec and reads.
-
-use std::io::Read;
+//! Stored events: reads.
 
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::{Database, Result, StorageError};
-
-/// Compresses a normalised event (JSON bytes) for the `payload` column.
-/// zstd at its fastest level: several times smaller than the JSON at a small CPU
-/// cost, and PostgreSQL stores it without compressing again. The
-/// compression context is kept per thread: creating one per event costs
-/// more than compressing a small event.
-pub fn compress_payload(json: &[u8]) -> Vec<u8> {
-    thread_local! {
-        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
-            const { std::cell::RefCell::new(None) };
-    }
-    COMPRESSOR.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let compressor = match slot.as_mut() {
-            Some(c) => c,
-            None => slot.insert(new_compressor()),
-        };
-        compressor
-            .compress(json)
-            .expect("zstd compression of a byte slice cannot fail")
-    })
-}
-
-/// zstd level 1 with matches of at least 7 bytes (the level's default is
-/// 6): on the JSON of events, 7% fewer instructions and a slightly smaller
-/// output (measured on moth-loadgen's 20 KB event: 3,381 vs 3,435 bytes).
-fn new_compressor() -> zstd::bulk::Compressor<'static> {
-    let mut c = zstd::bulk::Compressor::new(1).expect("zstd level 1 is valid");
-    c.set_parameter(zstd::zstd_safe::CParameter::MinMatch(7))
-        .expect("a minimum match of 7 is valid");
-    c
-}
-
-/// The inverse of [`compress_payload`], bounded to `max` output bytes.
-pub fn decompress_payload(data: &[u8], max: usize) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    zstd::stream::read::Decoder::new(data)
-        .and_then(|d| d.take(max as u64 + 1).read_to_end(&mut out))
-        .map_err(|e| StorageError::Invalid(format!("stored event payload is unreadable: {e}")))?;
-    if out.len() > max {
-        return Err(StorageError::Invalid(
-            "stored event payload is larger than allowed".into(),
-        ));
-    }
-    Ok(out)
-}
-
-/// Largest decompressed payload read back (events are capped at ingest).
-const MAX_PAYLOAD: usize = 64 << 20;
+use crate::{Database, Result};
 
 /// A stored event's columns (the payload decoded on demand).
 #[derive(Debug, Clone, FromRow)]
@@ -77,11 +26,10 @@ pub struct StoredEvent {
 }
 
 impl StoredEvent {
-    /// The normalised event JSON as ingest stored it.
+    /// The normalised event JSON (see [`crate::payload`] for the forms
+    /// the payload is kept in).
     pub fn data(&self) -> Result<serde_json::Value> {
-        let bytes = decompress_payload(&self.payload, MAX_PAYLOAD)?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| StorageError::Invalid(format!("stored event is not JSON: {e}")))
+        crate::payload::decode_payload(&self.payload)
     }
 
     /// Tags as `(key, value)` pairs, from the event's data (`tags` as
@@ -328,14 +276,5 @@ mod tests {
         assert_eq!(EventCursor::decode("42:0"), None);
         assert_eq!(EventCursor::decode("x:0:0"), None);
         assert_eq!(EventCursor::decode("1:0:0:0"), None);
-    }
-
-    #[test]
-    fn payloads_round_trip() {
-        let json = br#"{"event_id":"abc","message":"hello hello hello hello"}"#;
-        let packed = compress_payload(json);
-        assert_eq!(decompress_payload(&packed, 1 << 20).unwrap(), json);
-        assert!(decompress_payload(&packed, 10).is_err());
-        assert!(decompress_payload(b"junk", 100).is_err());
     }
 }

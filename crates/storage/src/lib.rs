@@ -15,6 +15,7 @@ pub mod issues;
 pub mod login_attempts;
 pub mod membership;
 pub mod password;
+pub mod payload;
 pub mod projects;
 pub mod releases;
 pub mod sessions;

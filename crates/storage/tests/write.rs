@@ -1,8 +1,8 @@
 //! The batched write path against a real database.
 
 use chrono::{Duration, Utc};
-use moth_storage::events::compress_payload;
 use moth_storage::issues::{IssueStatus, MuteConditions};
+use moth_storage::payload::compress_payload;
 use moth_storage::testing::TestDatabase;
 use moth_storage::write::{AttachmentToStore, EventToStore, StoreOutcome};
 use moth_storage::Database;

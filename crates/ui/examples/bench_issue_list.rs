@@ -14,7 +14,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use moth_storage::events::compress_payload;
+use moth_storage::payload::compress_payload;
 use moth_storage::testing::TestDatabase;
 use moth_ui::{UiConfig, UiState};
 

@@ -9,8 +9,8 @@ use moth_alerts::{
     Actor, Alerts, AlertsConfig, DeliveryConfig, Destination, DestinationInput, DestinationKind,
     RetryPolicy, Threshold, Trigger, WorkerConfig,
 };
-use moth_storage::events::compress_payload;
 use moth_storage::issues::StatusChange;
+use moth_storage::payload::compress_payload;
 use moth_storage::write::{EventToStore, StoreOutcome};
 use moth_storage::Database;
 use uuid::Uuid;

@@ -2,12 +2,14 @@
 
 use axum::extract::{Path, Request, State};
 use axum::response::Response;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use moth_protocol::dsn::Dsn;
 use moth_protocol::envelope::{Envelope, EnvelopeItem, ItemType};
 use moth_protocol::event::NormalizeOptions;
 use moth_protocol::event_id::EventId;
 use moth_storage::feedback::UserReportToStore;
+use moth_storage::payload::BodyEncoding;
 use moth_storage::write::{AttachmentToStore, EventToStore};
 use serde_json::Value;
 
@@ -126,6 +128,8 @@ struct Opened {
     body: ReceivedBody,
     /// An item over its size limit: the answer once authenticated.
     oversized: Option<IngestError>,
+    /// The body as sent, when storage can keep it as is.
+    as_sent: Option<(BodyEncoding, Bytes)>,
 }
 
 /// What the ingest threads make of an envelope. Project ids in it are 0
@@ -142,6 +146,7 @@ struct Unpacked {
 /// Decompresses and parses an envelope body (CPU work, for the ingest
 /// threads).
 fn open(raw: RawBody, limits: &IngestLimits) -> Result<Opened, IngestError> {
+    let as_sent = raw.as_sent();
     let received = raw.decode()?;
     if received.bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(IngestError::EmptyBody);
@@ -152,6 +157,7 @@ fn open(raw: RawBody, limits: &IngestLimits) -> Result<Opened, IngestError> {
         oversized: check_item_sizes(&envelope, limits).err(),
         envelope,
         body: received,
+        as_sent,
     })
 }
 
@@ -195,13 +201,16 @@ impl Opened {
                     .push((DropReason::NotStored, other.as_str().into())),
             }
         }
-        // The raw envelope is not needed while the event waits for its
+        // An envelope that holds nothing but its event is kept as sent:
+        // the event is stored without serialising and compressing it again.
+        let as_sent = self.as_sent.filter(|_| envelope.items.len() == 1);
+        // The decoded envelope is not needed while the event waits for its
         // commit (the event's payload is a slice of it until it is
         // normalised).
         drop((envelope, self.body));
         if let Some(payload) = event_payload {
             opts.envelope_event_id = unpacked.header_event_id;
-            match prepare(0, &payload, &opts, received_at) {
+            match prepare(0, &payload, &opts, received_at, as_sent) {
                 Ok(prepared) => unpacked.event = Some(prepared),
                 Err(e) => {
                     tracing::debug!(error = %e, "dropping an invalid event item");

@@ -66,7 +66,7 @@ async fn handle(
         .run(move || {
             let received = raw.decode()?;
             let payload = legacy_decode(&received.bytes, max)?;
-            prepare(project_db_id, &payload, &opts, received_at)
+            prepare(project_db_id, &payload, &opts, received_at, None)
                 .map_err(|e| IngestError::InvalidEvent(e.to_string()))
         })
         .await??;

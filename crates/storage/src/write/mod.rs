@@ -52,7 +52,7 @@ pub struct EventToStore {
     /// Grouping hashes, primary first; never empty.
     pub hashes: Vec<String>,
     pub grouping_version: String,
-    /// The normalised event, compressed with [`crate::events::compress_payload`].
+    /// The event as kept in the `payload` column: see [`crate::payload`].
     pub payload: Vec<u8>,
     pub attachments: Vec<AttachmentToStore>,
 }

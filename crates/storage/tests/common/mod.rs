@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use chrono::Utc;
-use moth_storage::events::compress_payload;
+use moth_storage::payload::compress_payload;
 use moth_storage::write::{EventToStore, StoreOutcome};
 use moth_storage::Database;
 use uuid::Uuid;
