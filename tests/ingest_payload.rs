@@ -1,6 +1,7 @@
 //! How ingest keeps an event's payload: an envelope that holds only its
-//! event, compressed by the SDK with brotli or gzip, is kept as sent; any
-//! other body is kept as the normalised event. Either reads back as the
+//! event, compressed by the SDK with brotli or gzip, is kept as sent
+//! (unless the body is larger than what it holds); any other body is kept
+//! as the normalised event. Either reads back as the
 //! same normalised event, in the API and on the event page.
 
 mod common;
@@ -64,7 +65,7 @@ fn comparable(mut data: Value) -> Value {
 async fn single_event_bodies_are_kept_as_sent_and_read_back_normalised() {
     let (t, dir, server) = moth_with_capture_project(&[]).await;
     let url = envelope_url(&server);
-    let cases: [(&str, &str, bool, Option<&str>, bool); 4] = [
+    let cases: [(&str, &str, bool, Option<&str>, bool); 5] = [
         // (event id, label, attachment, content-encoding, kept as sent)
         (
             "a0000000000000000000000000000001",
@@ -94,6 +95,14 @@ async fn single_event_bodies_are_kept_as_sent_and_read_back_normalised() {
             Some("gzip"),
             false,
         ),
+        // Padded with empty gzip members: larger than what it holds.
+        (
+            "a0000000000000000000000000000005",
+            "padded gzip",
+            false,
+            Some("padded"),
+            false,
+        ),
     ];
     let mut stored = Vec::new();
     for (id, label, attachment, encoding, kept) in cases {
@@ -101,6 +110,13 @@ async fn single_event_bodies_are_kept_as_sent_and_read_back_normalised() {
         let (body, headers): (Vec<u8>, Vec<(&str, &str)>) = match encoding {
             Some("br") => (brotli(&raw), vec![("content-encoding", "br")]),
             Some("gzip") => (gzip(&raw), vec![("content-encoding", "gzip")]),
+            Some("padded") => {
+                let mut body = gzip(&raw);
+                while body.len() <= 2 * raw.len() {
+                    body.extend(gzip(b""));
+                }
+                (body, vec![("content-encoding", "gzip")])
+            }
             _ => (raw, vec![]),
         };
         let (status, answer, _) = post(&url, body, &headers).await;

@@ -203,7 +203,12 @@ impl Opened {
         }
         // An envelope that holds nothing but its event is kept as sent:
         // the event is stored without serialising and compressing it again.
-        let as_sent = self.as_sent.filter(|_| envelope.items.len() == 1);
+        // Not a body larger than its content (padded compressed streams):
+        // what is stored stays bounded by the event size limit.
+        let decoded_len = self.body.bytes.len();
+        let as_sent = self
+            .as_sent
+            .filter(|(_, sent)| envelope.items.len() == 1 && sent.len() <= decoded_len);
         // The decoded envelope is not needed while the event waits for its
         // commit (the event's payload is a slice of it until it is
         // normalised).
