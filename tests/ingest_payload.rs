@@ -151,6 +151,27 @@ async fn single_event_bodies_are_kept_as_sent_and_read_back_normalised() {
         assert_eq!(data, &stored[0].1, "{label} reads back as the brotli one");
     }
 
+    // The sender's address is kept only when the event asked for it.
+    let mut anonymous = event("a0000000000000000000000000000006");
+    anonymous["user"] = json!({"id": "u-2"});
+    let (status, _, _) = post(
+        &url,
+        brotli(&envelope(&anonymous, false)),
+        &[("content-encoding", "br")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (payload,): (Vec<u8>,) =
+        sqlx::query_as("SELECT payload FROM events WHERE event_id = $1::uuid")
+            .bind("a0000000000000000000000000000006")
+            .fetch_one(t.db.pool())
+            .await
+            .unwrap();
+    assert!(moth_storage::payload::kept_as_received(&payload));
+    assert!(!payload.windows(9).any(|w| w == b"127.0.0.1"));
+    let data = moth_storage::payload::decode_payload(&payload).unwrap();
+    assert_eq!(data["user"], json!({"id": "u-2"}));
+
     // The API serves the event kept as sent like any other.
     let env = &server.env;
     env.run_ok(&["user", "create", "--email", "admin@example.com", "--admin"]);

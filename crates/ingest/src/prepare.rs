@@ -51,7 +51,7 @@ pub fn prepare_event(
             body,
             encoding,
             received_at: opts.received_at,
-            client_ip: opts.client_ip,
+            client_ip: client_ip_used(&event.data, opts),
             envelope_event_id: opts.envelope_event_id,
             added,
         }
@@ -78,6 +78,15 @@ pub fn prepare_event(
         payload,
         attachments: Vec::new(),
     }
+}
+
+/// The sender's address, when normalisation put it into the event (the
+/// only place it goes: `user.ip_address`, for `{{auto}}` or inferred).
+/// Otherwise it is not kept: the SDK did not ask for it.
+fn client_ip_used(data: &Value, opts: &NormalizeOptions) -> Option<std::net::IpAddr> {
+    let stored = data.pointer("/user/ip_address").and_then(Value::as_str);
+    opts.client_ip
+        .filter(|ip| stored.is_some_and(|s| s == ip.to_string()))
 }
 
 /// The normalised event with `added`, as JSON compressed with zstd.
