@@ -259,12 +259,12 @@ where
     }
 }
 
-/// Whether a PostgreSQL postmaster is alive on `<data_dir>/postgres`.
 pub mod captures;
 pub mod ingest;
 pub mod sdk;
 pub mod web;
 
+/// Whether a PostgreSQL postmaster is alive on `<data_dir>/postgres`.
 pub fn embedded_postgres_running(data_dir: &Path) -> bool {
     moth_storage::embedded::PostmasterPid::read(&data_dir.join("postgres"))
         .is_some_and(|p| p.is_alive())

@@ -132,12 +132,12 @@ struct ReceivedContext {
 impl ReceivedEvent {
     /// The `payload` column's bytes: magic, context length (u32 LE),
     /// context JSON, encoding tag, body.
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(self) -> Vec<u8> {
         let context = serde_json::to_vec(&ReceivedContext {
             received_at: self.received_at,
             client_ip: self.client_ip,
             envelope_event_id: self.envelope_event_id.map(|id| id.to_string()),
-            added: self.added.clone(),
+            added: self.added,
         })
         .expect("a JSON context serialises");
         let mut out =
@@ -336,7 +336,7 @@ mod tests {
             envelope_event_id: None,
             added: Map::new(),
         };
-        let payload = received.encode();
+        let payload = received.clone().encode();
         for cut in [
             RECEIVED_MAGIC.len(),
             RECEIVED_MAGIC.len() + 3,

@@ -84,9 +84,9 @@ async fn admit(
 
 /// Normalises, groups and packs one event (CPU work: call it on the
 /// ingest threads, see [`crate::cpu`]). `as_sent` is the request body as
-/// sent, to be kept as the payload, when the event is all it holds. The error is the event's own (its
-/// payload is not a JSON object): the caller decides whether that drops an
-/// envelope item or fails the request.
+/// sent, to be kept as the payload, when the event is all it holds. The
+/// error is the event's own (its payload is not a JSON object): the caller
+/// decides whether that drops an envelope item or fails the request.
 fn prepare(
     project_id: i64,
     payload: &[u8],
