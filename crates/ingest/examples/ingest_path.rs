@@ -1,8 +1,8 @@
 //! The CPU work ingest does per event, without HTTP or the database:
 //! decompress, parse the envelope, normalise, group, and pack the payload:
-//! a brotli or gzip body is kept as sent, as ingest does; add `normalized`
-//! to serialise and compress the normalised event instead (the form of
-//! other bodies).
+//! a brotli or gzip body is kept as sent (its event normalised in outline),
+//! as ingest does; add `normalized` to normalise the whole event, then
+//! serialise and compress it instead (the form of other bodies).
 //! For profiling with instruction counts, which do not depend on machine
 //! load: `valgrind --tool=callgrind target/release/examples/ingest_path BODY br 200 [normalized]`
 //! (make BODY with `moth-loadgen --dsn DSN --fixtures fixtures/sdk-captures
@@ -12,9 +12,9 @@
 use std::io::Read;
 
 use bytes::Bytes;
-use moth_ingest::prepare::{prepare_event, PayloadForm};
+use moth_ingest::prepare::prepare;
 use moth_protocol::envelope::{Envelope, ItemType};
-use moth_protocol::event::{normalize_event, NormalizeOptions};
+use moth_protocol::event::NormalizeOptions;
 use moth_storage::payload::BodyEncoding;
 
 // The allocator `moth` runs with: allocation is a good part of this work.
@@ -62,16 +62,11 @@ fn main() {
             .iter()
             .filter(|i| i.headers.item_type == ItemType::Event)
         {
-            let event = normalize_event(&item.payload, &opts).expect("event");
-            let form = match kept_as {
-                Some(encoding) if !normalized => PayloadForm::Received {
-                    encoding,
-                    body: body.clone(),
-                    opts: &opts,
-                },
-                _ => PayloadForm::Normalized,
-            };
-            let prepared = prepare_event(1, event, item.payload.len(), chrono::Utc::now(), form);
+            let as_sent = kept_as
+                .filter(|_| !normalized)
+                .map(|encoding| (encoding, body.clone()));
+            let (_, prepared) =
+                prepare(1, &item.payload, &opts, chrono::Utc::now(), as_sent).expect("event");
             stored += prepared.payload.len();
         }
     }

@@ -1,17 +1,54 @@
-//! Turning a normalised event into what the write pipeline stores: grouping
-//! hashes, title, culprit and the payload.
+//! Turning an event payload into what the write pipeline stores: the
+//! normalised event's indexed fields, grouping hashes, title, culprit and
+//! the payload.
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use moth_protocol::event::{NormalizeOptions, NormalizedEvent};
+use moth_protocol::event::{
+    normalize_event, normalize_event_outline, EventError, NormalizeOptions, NormalizedEvent,
+};
+use moth_protocol::event_id::EventId;
 use moth_storage::payload::{compress_payload, BodyEncoding, ReceivedEvent};
 use moth_storage::write::EventToStore;
 use serde_json::{Map, Value};
 
 use crate::grouping::{group_event, GROUPING_VERSION};
 
+/// Normalises, groups and packs one event (CPU work: call it on the
+/// ingest threads, see [`crate::cpu`]). `as_sent` is the request body as
+/// sent, to be kept as the payload, when the event is all it holds. The
+/// error is the event's own (its payload is not a JSON object): the caller
+/// decides whether that drops an envelope item or fails the request.
+pub fn prepare(
+    project_id: i64,
+    payload: &[u8],
+    opts: &NormalizeOptions,
+    received_at: DateTime<Utc>,
+    as_sent: Option<(BodyEncoding, Bytes)>,
+) -> Result<(EventId, EventToStore), EventError> {
+    // Kept as sent, the event is normalised whole when read; here only
+    // what grouping and the indexed columns need is.
+    let event = match as_sent {
+        Some(_) => normalize_event_outline(payload, opts)?,
+        None => normalize_event(payload, opts)?,
+    };
+    let id = event.event_id;
+    let form = match as_sent {
+        Some((encoding, body)) => PayloadForm::Received {
+            encoding,
+            body,
+            opts,
+        },
+        None => PayloadForm::Normalized,
+    };
+    Ok((
+        id,
+        prepare_event(project_id, event, payload.len(), received_at, form),
+    ))
+}
+
 /// The form the event's payload is kept in (see [`moth_storage::payload`]).
-pub enum PayloadForm<'a> {
+enum PayloadForm<'a> {
     /// The normalised event, serialised and compressed here.
     Normalized,
     /// The request body as sent (an envelope whose only item is this
@@ -24,9 +61,9 @@ pub enum PayloadForm<'a> {
     },
 }
 
-/// Groups the event and packs it for storage. `raw_size` is the length of
+/// Groups the normalised event and packs it for storage. `raw_size` is the length of
 /// the payload as received (it sizes the output buffer).
-pub fn prepare_event(
+fn prepare_event(
     project_id: i64,
     event: NormalizedEvent,
     raw_size: usize,
@@ -101,4 +138,37 @@ fn normalized_payload(mut data: Value, added: Map<String, Value>, raw_size: usiz
     let mut json = Vec::with_capacity(raw_size + 1024);
     sonic_rs::to_writer(&mut json, &data).expect("a JSON value serialises");
     compress_payload(&json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grouping::tests::{capture, event_capture_names};
+
+    /// An event kept as sent is grouped from its outline: every capture
+    /// must give the same row (issue hashes, title, tags, columns) as from
+    /// the whole event; only the payload differs.
+    #[test]
+    fn the_outline_stores_the_same_row_as_the_whole_event() {
+        let received_at: DateTime<Utc> = "2026-11-22T23:20:00Z".parse().expect("time");
+        let opts = NormalizeOptions {
+            client_ip: Some([127, 0, 0, 1].into()),
+            ..NormalizeOptions::new(received_at)
+        };
+        let names = event_capture_names();
+        assert!(names.len() >= 30, "{names:?}");
+        for name in names {
+            let payload = serde_json::to_vec(&capture(&name)).expect("serialises");
+            let (whole_id, mut whole) =
+                prepare(1, &payload, &opts, received_at, None).expect("event");
+            let sent = (BodyEncoding::Gzip, Bytes::from_static(b"as sent"));
+            let (outline_id, mut outline) =
+                prepare(1, &payload, &opts, received_at, Some(sent)).expect("event");
+            assert_eq!(whole_id, outline_id, "{name}");
+            assert!(!whole.hashes.is_empty(), "{name}");
+            whole.payload.clear();
+            outline.payload.clear();
+            assert_eq!(format!("{whole:?}"), format!("{outline:?}"), "{name}");
+        }
+    }
 }

@@ -27,7 +27,7 @@ mod stacktrace;
 mod title;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use serde_json::Value;
 

@@ -12,17 +12,15 @@ use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use moth_protocol::event::{normalize_event, EventError, NormalizeOptions};
+use moth_protocol::event::NormalizeOptions;
 use moth_protocol::event_id::EventId;
-use moth_storage::payload::BodyEncoding;
 use moth_storage::write::EventToStore;
 
 use crate::admission::Admitted;
 use crate::body;
 use crate::error::IngestError;
-use crate::prepare::{prepare_event, PayloadForm};
+pub(crate) use crate::prepare::prepare;
 use crate::IngestState;
 
 /// `/api/{project_id}/…`: project ids are numbers.
@@ -80,34 +78,6 @@ async fn admit(
             Err(IngestError::QueueFull)
         }
     }
-}
-
-/// Normalises, groups and packs one event (CPU work: call it on the
-/// ingest threads, see [`crate::cpu`]). `as_sent` is the request body as
-/// sent, to be kept as the payload, when the event is all it holds. The
-/// error is the event's own (its payload is not a JSON object): the caller
-/// decides whether that drops an envelope item or fails the request.
-fn prepare(
-    project_id: i64,
-    payload: &[u8],
-    opts: &NormalizeOptions,
-    received_at: DateTime<Utc>,
-    as_sent: Option<(BodyEncoding, Bytes)>,
-) -> Result<(EventId, EventToStore), EventError> {
-    let event = normalize_event(payload, opts)?;
-    let id = event.event_id;
-    let form = match as_sent {
-        Some((encoding, body)) => PayloadForm::Received {
-            encoding,
-            body,
-            opts,
-        },
-        None => PayloadForm::Normalized,
-    };
-    Ok((
-        id,
-        prepare_event(project_id, event, payload.len(), received_at, form),
-    ))
 }
 
 /// Stores one prepared event through the pipeline; returns once committed.

@@ -46,6 +46,7 @@ mod fields;
 mod level;
 mod logentry;
 mod normalize;
+mod outline;
 mod request;
 mod stacktrace;
 mod tags;
@@ -221,6 +222,28 @@ pub fn normalize_event(
         }
     })?;
     normalize_event_value(value, opts)
+}
+
+/// Parses and normalises the event's outline: the event without the parts
+/// only a reader of the whole event looks at (frame `vars`,
+/// `pre_context`, `post_context`; `breadcrumbs`, `extra`, `modules`,
+/// `debug_meta`, `request.data`). Everything else — the indexed fields,
+/// the tags and all that grouping reads — comes out exactly as from
+/// [`normalize_event`], and so do the errors: a payload is rejected here
+/// exactly when it is rejected there. For callers that keep the payload as
+/// sent and only need what is derived from it.
+pub fn normalize_event_outline(
+    payload: &[u8],
+    opts: &NormalizeOptions,
+) -> Result<NormalizedEvent, EventError> {
+    let outline = std::str::from_utf8(payload)
+        .ok()
+        .and_then(outline::parse_outline);
+    match outline {
+        Some(map) => Ok(normalize::normalize(map, opts)),
+        // Not a JSON object: the full parse says why.
+        None => normalize_event(payload, opts),
+    }
 }
 
 /// Normalises an already parsed event.

@@ -24,7 +24,7 @@ fn captures_dir() -> PathBuf {
 }
 
 /// Names (`<scenario>.<NN>.event`) of every capture holding an event.
-pub(super) fn event_capture_names() -> Vec<String> {
+pub(crate) fn event_capture_names() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(captures_dir())
         .expect("fixtures/sdk-captures exists")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -35,7 +35,7 @@ pub(super) fn event_capture_names() -> Vec<String> {
 }
 
 /// The event payload of capture `name`, decoded.
-pub(super) fn capture(name: &str) -> Value {
+pub(crate) fn capture(name: &str) -> Value {
     let dir = captures_dir();
     let meta: Value = serde_json::from_slice(
         &std::fs::read(dir.join(format!("{name}.json"))).expect("meta file"),

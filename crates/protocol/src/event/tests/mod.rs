@@ -2,4 +2,5 @@
 //! rules (ids, timestamps, aliases, tags, limits...).
 
 mod captures;
+mod outline;
 mod toplevel;
