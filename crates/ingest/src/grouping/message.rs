@@ -2,15 +2,15 @@
 //! emails, numbers, dates...) with placeholders so that messages differing
 //! only in data group together.
 //!
-//! One combined regex scans the text once; its alternatives are ordered by
+//! One multi-pattern regex scans the text once; its patterns are ordered by
 //! priority (an email contains a hostname, a UUID contains hex runs, a date
 //! contains ints), and at any position the regex engine takes the first
-//! alternative that matches, so the more specific kind wins.
+//! pattern that matches, so the more specific kind wins.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use regex::{Captures, Regex};
+use regex_automata::meta::Regex;
 
 /// Placeholder kinds, in priority order; each is a named group in [`PATTERN`].
 const KINDS: &[&str] = &[
@@ -39,7 +39,11 @@ const TLDS: &str = "com|net|org|edu|gov|mil|io|co|ai|biz|xyz|\
                     uk|de|fr|nl|es|ru|cn|jp|br|au|ca|ch|se|pl|eu|dk|fi|cz|pt|ie|nz|kr|tw|mx|ar|za|\
                     local|internal|lan|localdomain";
 
-static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
+/// The pattern of each kind, in [`KINDS`] order, ready to compile: ASCII
+/// word boundaries and digits (the data replaced is ASCII, and Unicode `\b`
+/// makes the regex engine abandon its fast DFA on any non-ASCII message —
+/// accents, emoji — ~4x slower).
+fn kind_patterns() -> Vec<String> {
     let month = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
     let wday = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
     let long_wday = "(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)";
@@ -111,20 +115,24 @@ static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
         .iter()
         .map(|(k, _)| *k)
         .eq(KINDS.iter().copied()));
-    let combined = alternatives
+    alternatives
         .iter()
-        .map(|(name, re)| format!("(?P<{name}>{re})"))
-        .collect::<Vec<_>>()
-        .join("|");
-    // ASCII word boundaries and digits: the data we replace is ASCII, and
-    // Unicode `\b` makes the regex engine abandon its fast DFA on any
-    // non-ASCII message (accents, emoji): ~4x slower.
-    let combined = combined
-        .replace(r"\b", r"(?-u:\b)")
-        .replace(r"\B", r"(?-u:\B)")
-        .replace(r"\d", "[0-9]");
-    Regex::new(&combined).expect("parameterisation regex compiles")
-});
+        .map(|(_, re)| {
+            re.replace(r"\b", r"(?-u:\b)")
+                .replace(r"\B", r"(?-u:\B)")
+                .replace(r"\d", "[0-9]")
+        })
+        .collect()
+}
+
+/// All kinds as one multi-pattern regex. Leftmost-first across patterns
+/// is the semantics of one alternation of them (at any position the
+/// earliest kind that matches wins), and the match says which pattern it
+/// is: the lazy DFA finds both, no capture groups to resolve (resolving
+/// named groups ran a backtracking search per match, most of this
+/// function's cost).
+static PATTERN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new_many(&kind_patterns()).expect("parameterisation regexes compile"));
 
 /// Parameterises a message for grouping (Sentry's `message:v1` behaviour).
 ///
@@ -143,10 +151,15 @@ static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
 /// ```
 pub fn normalize_message_for_grouping(message: &str) -> String {
     let text = first_lines(message);
-    match PATTERN.replace_all(&text, Placeholder) {
-        Cow::Borrowed(_) => text.into_owned(),
-        Cow::Owned(s) => s,
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for m in PATTERN.find_iter(text.as_ref()) {
+        out.push_str(&text[last..m.start()]);
+        push_placeholder(&mut out, KINDS[m.pattern().as_usize()], &text[m.range()]);
+        last = m.end();
     }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// Keeps the first two non-empty lines; long multi-line messages (stack
@@ -173,32 +186,24 @@ fn first_lines(message: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-struct Placeholder;
-
-impl regex::Replacer for Placeholder {
-    fn replace_append(&mut self, caps: &Captures<'_>, dst: &mut String) {
-        let Some(kind) = KINDS.iter().copied().find(|k| caps.name(k).is_some()) else {
-            // Unreachable: every alternative is a named group.
-            dst.push_str(&caps[0]);
-            return;
-        };
-        let matched = &caps[0];
-        if kind == "hex" && is_short_mixed_outside_bounds(matched) {
-            // `a4`, `e2e`, `b64`, `1234abc`: too short or too long to be an
-            // id; words like these are part of the message.
-            dst.push_str(matched);
-            return;
-        }
-        match kind {
-            // The `=` (and a leading `_` for ints) is context, not data.
-            "quoted_str" | "bool" => dst.push('='),
-            "int" if matched.starts_with('_') => dst.push('_'),
-            _ => {}
-        }
-        dst.push('<');
-        dst.push_str(kind);
-        dst.push('>');
+/// Appends the placeholder for a match of `kind`, or the match itself when
+/// it is not data after all.
+fn push_placeholder(dst: &mut String, kind: &str, matched: &str) {
+    if kind == "hex" && is_short_mixed_outside_bounds(matched) {
+        // `a4`, `e2e`, `b64`, `1234abc`: too short or too long to be an
+        // id; words like these are part of the message.
+        dst.push_str(matched);
+        return;
     }
+    match kind {
+        // The `=` (and a leading `_` for ints) is context, not data.
+        "quoted_str" | "bool" => dst.push('='),
+        "int" if matched.starts_with('_') => dst.push('_'),
+        _ => {}
+    }
+    dst.push('<');
+    dst.push_str(kind);
+    dst.push('>');
 }
 
 /// A hex match that is neither `0x…` nor 8+ chars must be 4-6 chars long.
@@ -210,6 +215,97 @@ fn is_short_mixed_outside_bounds(m: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::normalize_message_for_grouping as n;
+    use super::{kind_patterns, push_placeholder, KINDS};
+
+    /// The same parameterisation done the plain way: one alternation of
+    /// named groups, the kind read off the group that matched.
+    fn reference(message: &str) -> String {
+        static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            let combined = KINDS
+                .iter()
+                .zip(kind_patterns())
+                .map(|(kind, re)| format!("(?P<{kind}>{re})"))
+                .collect::<Vec<_>>()
+                .join("|");
+            regex::Regex::new(&combined).expect("compiles")
+        });
+        let re = &*RE;
+        let text = super::first_lines(message);
+        let mut out = String::new();
+        let mut last = 0;
+        for caps in re.captures_iter(&text) {
+            let m = caps.get(0).expect("whole match");
+            let kind = KINDS
+                .iter()
+                .copied()
+                .find(|k| caps.name(k).is_some())
+                .expect("a kind matched");
+            out.push_str(&text[last..m.start()]);
+            push_placeholder(&mut out, kind, m.as_str());
+            last = m.end();
+        }
+        out.push_str(&text[last..]);
+        out
+    }
+
+    #[test]
+    fn the_multi_pattern_search_matches_one_alternation() {
+        const PIECES: &[&str] = &[
+            "Order",
+            "1234",
+            "bob@x.io",
+            "https://a.example.com/x?y=1",
+            "db-1.prod.internal",
+            "10.0.0.1",
+            "::1",
+            "2001:db8::1",
+            "123e4567-e89b-12d3-a456-426614174000",
+            "d41d8cd98f00b204e9800998ecf8427e",
+            "2024-03-01T12:30:45Z",
+            "12:30",
+            "1500ms",
+            "0x7ffd",
+            "deadbeef00",
+            "3f2a9c",
+            "a4",
+            "0.75",
+            "cus_42",
+            "name=\"bob\"",
+            "on=true",
+            "é",
+            "🚀",
+            "utf8",
+            "config.py",
+            ",",
+            ":",
+            "-",
+            "=",
+            "'x'",
+            "1.5s",
+            "Tue, 3 Jun 2008 11:05:30 GMT",
+            "e2e",
+            "\n",
+            "  ",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3000 {
+            let len = 1 + next() % 8;
+            let mut message = String::new();
+            for _ in 0..len {
+                message.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
+                if next() % 3 > 0 {
+                    message.push(' ');
+                }
+            }
+            assert_eq!(n(&message), reference(&message), "message: {message:?}");
+        }
+    }
 
     #[test]
     fn each_placeholder_kind() {
