@@ -132,7 +132,13 @@ impl<'de> Visitor<'de> for Part {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
+        // JSON gives no size up front; growing an object step by step
+        // rehashes its keys each time. Frames have about eight keys.
+        let mut out = Map::with_capacity(match self {
+            Part::Top => 32,
+            Part::Frame => 8,
+            _ => 4,
+        });
         while let Some(key) = map.next_key::<String>()? {
             let value = match self.child(&key) {
                 Child::Skip => {
