@@ -65,8 +65,9 @@ fn client_ip() -> IpAddr {
     IpAddr::from([127, 0, 0, 1])
 }
 
-/// Every event item of every capture, normalised as ingest would.
-fn normalized_events() -> Vec<(Capture, crate::event::NormalizedEvent, NormalizeOptions)> {
+/// Every event item of every capture (its capture without the body, its
+/// payload), with the options ingest would normalise it with.
+pub(super) fn event_items() -> Vec<(Capture, Bytes, NormalizeOptions)> {
     let mut out = Vec::new();
     for capture in test_fixtures::all() {
         if capture.item_types().is_none() {
@@ -79,12 +80,22 @@ fn normalized_events() -> Vec<(Capture, crate::event::NormalizedEvent, Normalize
                 envelope_event_id: env.headers.event_id,
                 ..NormalizeOptions::new(capture.received_at())
             };
-            let event = normalize_event(&item.payload, &opts)
-                .unwrap_or_else(|e| panic!("{}: {e}", capture.name));
-            out.push((capture_clone(&capture), event, opts));
+            out.push((capture_clone(&capture), item.payload.clone(), opts));
         }
     }
     out
+}
+
+/// Every event item of every capture, normalised as ingest would.
+fn normalized_events() -> Vec<(Capture, crate::event::NormalizedEvent, NormalizeOptions)> {
+    event_items()
+        .into_iter()
+        .map(|(capture, payload, opts)| {
+            let event = normalize_event(&payload, &opts)
+                .unwrap_or_else(|e| panic!("{}: {e}", capture.name));
+            (capture, event, opts)
+        })
+        .collect()
 }
 
 fn capture_clone(c: &Capture) -> Capture {

@@ -1,12 +1,10 @@
 //! The outline (`normalize_event_outline`) against the whole event: the
 //! same event except the parts it leaves out, and the same rejections.
 
-use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
-use crate::envelope::{Envelope, ItemType};
+use super::captures::event_items;
 use crate::event::{normalize_event, normalize_event_outline, NormalizeOptions, NormalizedEvent};
-use crate::test_fixtures;
 
 /// The whole normalised event without what the outline leaves out, and
 /// without `errors` (notes about the parts left out are not made there).
@@ -65,23 +63,11 @@ fn assert_outline_matches(name: &str, payload: &[u8], opts: &NormalizeOptions) {
 
 #[test]
 fn every_captured_event_outlines_as_its_whole_event() {
-    let mut seen = 0;
-    for capture in test_fixtures::all() {
-        if capture.item_types().is_none() {
-            continue;
-        }
-        let env = Envelope::parse(Bytes::from(capture.body.clone())).expect("parses");
-        for item in env.items_of_type(&ItemType::Event) {
-            let opts = NormalizeOptions {
-                client_ip: Some([127, 0, 0, 1].into()),
-                envelope_event_id: env.headers.event_id,
-                ..NormalizeOptions::new(capture.received_at())
-            };
-            assert_outline_matches(&capture.name, &item.payload, &opts);
-            seen += 1;
-        }
+    let items = event_items();
+    assert!(items.len() >= 30, "only {} events", items.len());
+    for (capture, payload, opts) in items {
+        assert_outline_matches(&capture.name, &payload, &opts);
     }
-    assert!(seen >= 30, "only {seen} events");
 }
 
 fn opts() -> NormalizeOptions {
