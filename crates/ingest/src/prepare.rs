@@ -28,19 +28,18 @@ pub fn prepare(
 ) -> Result<(EventId, EventToStore), EventError> {
     // Kept as sent, the event is normalised whole when read; here only
     // what grouping and the indexed columns need is.
-    let event = match as_sent {
-        Some(_) => normalize_event_outline(payload, opts)?,
-        None => normalize_event(payload, opts)?,
+    let (event, form) = match as_sent {
+        Some((encoding, body)) => (
+            normalize_event_outline(payload, opts)?,
+            PayloadForm::Received {
+                encoding,
+                body,
+                opts,
+            },
+        ),
+        None => (normalize_event(payload, opts)?, PayloadForm::Normalized),
     };
     let id = event.event_id;
-    let form = match as_sent {
-        Some((encoding, body)) => PayloadForm::Received {
-            encoding,
-            body,
-            opts,
-        },
-        None => PayloadForm::Normalized,
-    };
     Ok((
         id,
         prepare_event(project_id, event, payload.len(), received_at, form),

@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 use crate::{Result, StorageError};
 
 /// Largest decompressed payload read back (events are capped at ingest).
-pub const MAX_PAYLOAD: usize = 64 << 20;
+const MAX_PAYLOAD: usize = 64 << 20;
 
 /// First bytes of a payload kept as received. A zstd frame starts with
 /// `28 b5 2f fd`, so the two forms cannot be confused.
@@ -67,7 +67,7 @@ fn new_compressor() -> zstd::bulk::Compressor<'static> {
 }
 
 /// The inverse of [`compress_payload`], bounded to `max` output bytes.
-pub fn decompress_payload(data: &[u8], max: usize) -> Result<Vec<u8>> {
+fn decompress_payload(data: &[u8], max: usize) -> Result<Vec<u8>> {
     let decoder = zstd::stream::read::Decoder::new(data)
         .map_err(|e| unreadable(format!("stored event payload is unreadable: {e}")))?;
     read_bounded(decoder, max)

@@ -13,11 +13,12 @@ use moth_storage::payload::BodyEncoding;
 use moth_storage::write::{AttachmentToStore, EventToStore};
 use serde_json::Value;
 
-use super::{admit, answer, normalize_options, parse_project_id, prepare, store_event};
+use super::{admit, answer, normalize_options, parse_project_id, store_event};
 use crate::auth::{self, Credentials};
 use crate::body::{self, BodyLimits, RawBody, ReceivedBody};
 use crate::drops::DropReason;
 use crate::error::IngestError;
+use crate::prepare::prepare;
 use crate::{IngestLimits, IngestState};
 
 pub async fn envelope(

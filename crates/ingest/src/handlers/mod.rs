@@ -20,7 +20,6 @@ use moth_storage::write::EventToStore;
 use crate::admission::Admitted;
 use crate::body;
 use crate::error::IngestError;
-pub(crate) use crate::prepare::prepare;
 use crate::IngestState;
 
 /// `/api/{project_id}/…`: project ids are numbers.

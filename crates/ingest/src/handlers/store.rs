@@ -7,10 +7,11 @@ use axum::response::Response;
 use base64::Engine;
 use chrono::Utc;
 
-use super::{admit, answer, normalize_options, parse_project_id, prepare, store_event};
+use super::{admit, answer, normalize_options, parse_project_id, store_event};
 use crate::auth;
 use crate::body::{self, inflate_bytes, BodyLimits};
 use crate::error::IngestError;
+use crate::prepare::prepare;
 use crate::IngestState;
 
 pub async fn store(
