@@ -28,6 +28,9 @@ fn main() -> ExitCode {
     init_tracing(default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // An async worker about to wait for work hands the memory it freed
+        // back to the system (at most once a second).
+        .on_thread_park(allocator::release_freed_memory)
         .build()
     {
         Ok(rt) => rt,

@@ -103,6 +103,7 @@ fn ingest_config(args: &ServeArgs) -> moth_ingest::IngestConfig {
     c.pipeline.queue_capacity = args.queue_capacity;
     c.pipeline.writers = args.ingest_writers.max(1);
     c.body_timeout = std::time::Duration::from_secs(args.body_timeout_secs.max(1));
+    c.on_idle = Some(crate::allocator::release_freed_memory);
     c
 }
 

@@ -11,10 +11,14 @@
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::error::IngestError;
 
 type Task = Box<dyn FnOnce() + Send + 'static>;
+
+/// How long a thread waits for work before it calls the pool's idle hook.
+const IDLE_AFTER: Duration = Duration::from_secs(1);
 
 /// Handle on the pool; cheap to clone. The threads end when the last
 /// handle is dropped.
@@ -24,24 +28,21 @@ pub struct CpuPool {
 }
 
 impl CpuPool {
-    /// Starts `threads` threads (at least one).
-    pub fn new(threads: usize) -> Self {
+    /// Starts `threads` threads (at least one). A thread that has had no
+    /// work for a second calls `on_idle` once, then waits on; the binary
+    /// hands the memory the thread freed back to the system there.
+    pub fn new(threads: usize, on_idle: Option<fn()>) -> Self {
         let (tasks, queue) = mpsc::channel::<Task>();
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..threads.max(1) {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("moth-ingest-{n}"))
-                .spawn(move || loop {
-                    // The lock is held only while waiting for the next task.
-                    let next = queue.lock().map(|q| q.recv());
-                    match next {
+                .spawn(move || {
+                    while let Some(task) = next_task(&queue, on_idle) {
                         // A panic fails that task only (its caller gets an
                         // error); the thread goes on with the next one.
-                        Ok(Ok(task)) => {
-                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(task));
-                        }
-                        _ => return,
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(task));
                     }
                 })
                 .expect("the OS can start an ingest thread");
@@ -50,8 +51,9 @@ impl CpuPool {
     }
 
     /// One thread per core.
-    pub fn per_core() -> Self {
-        Self::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    pub fn per_core(on_idle: Option<fn()>) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self::new(cores, on_idle)
     }
 
     /// Runs `f` on the pool and waits for its result.
@@ -73,13 +75,30 @@ impl CpuPool {
     }
 }
 
+/// The next task for a pool thread; `None` once the pool is dropped. The
+/// queue's lock is held only while waiting for a task, never while the
+/// idle hook runs.
+fn next_task(queue: &Mutex<mpsc::Receiver<Task>>, on_idle: Option<fn()>) -> Option<Task> {
+    if let Some(on_idle) = on_idle {
+        let waited = queue.lock().ok()?.recv_timeout(IDLE_AFTER);
+        match waited {
+            Ok(task) => return Some(task),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+            Err(mpsc::RecvTimeoutError::Timeout) => on_idle(),
+        }
+    }
+    queue.lock().ok()?.recv().ok()
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
 
     #[tokio::test]
     async fn runs_work_on_the_pool_threads_and_returns_the_result() {
-        let pool = CpuPool::new(2);
+        let pool = CpuPool::new(2, None);
         let name = pool
             .run(|| std::thread::current().name().map(str::to_string))
             .await
@@ -91,9 +110,33 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_task_is_an_error_and_the_pool_keeps_working() {
-        let pool = CpuPool::new(1);
+        let pool = CpuPool::new(1, None);
         let failed = pool.run(|| -> u32 { panic!("boom") }).await;
         assert!(failed.is_err());
         assert_eq!(pool.run(|| 7).await.unwrap(), 7);
+    }
+
+    static IDLE_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    fn count_idle() {
+        IDLE_CALLS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[tokio::test]
+    async fn a_thread_idle_for_a_second_calls_the_hook_once_and_works_on() {
+        let pool = CpuPool::new(1, Some(count_idle));
+        assert_eq!(pool.run(|| 1).await.unwrap(), 1);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while IDLE_CALLS.load(Ordering::SeqCst) == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the idle hook never ran"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Once per idle stretch, not once a second.
+        tokio::time::sleep(IDLE_AFTER * 2).await;
+        assert_eq!(IDLE_CALLS.load(Ordering::SeqCst), 1);
+        assert_eq!(pool.run(|| 2).await.unwrap(), 2);
     }
 }

@@ -65,6 +65,10 @@ pub struct IngestConfig {
     pub body_timeout: Duration,
     /// How long a DSN key lookup is cached.
     pub key_cache_ttl: Duration,
+    /// Called on an ingest thread that has had no work for a second (once
+    /// per idle stretch); the binary hands the thread's freed memory back
+    /// to the system there.
+    pub on_idle: Option<fn()>,
 }
 
 impl Default for IngestConfig {
@@ -75,6 +79,7 @@ impl Default for IngestConfig {
             memory_budget: 128 << 20,
             body_timeout: Duration::from_secs(30),
             key_cache_ttl: Duration::from_secs(10),
+            on_idle: None,
         }
     }
 }
@@ -119,7 +124,7 @@ pub fn start(db: Database, config: IngestConfig) -> (Router, IngestWorkers) {
         db,
         pipeline,
         admission: Admission::new(config.pipeline.queue_capacity),
-        cpu: CpuPool::per_core(),
+        cpu: CpuPool::per_core(config.on_idle),
         budget: MemoryBudget::new(config.memory_budget),
         drops,
         config,
