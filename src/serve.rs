@@ -125,3 +125,28 @@ async fn shutdown_signal() {
         _ = terminate => tracing::info!("received SIGTERM; shutting down gracefully"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    /// `moth serve`'s defaults (written out for `--help`) are the ingest
+    /// crate's own, so the two cannot drift apart.
+    #[test]
+    fn serve_defaults_are_the_ingest_defaults() {
+        let cli = Cli::try_parse_from(["moth", "serve"]).unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("not the serve command");
+        };
+        let mut ours = ingest_config(&args);
+        assert!(ours.on_idle.is_some(), "the allocator's idle hook is wired");
+        ours.on_idle = None;
+        assert_eq!(
+            format!("{ours:?}"),
+            format!("{:?}", moth_ingest::IngestConfig::default())
+        );
+    }
+}
