@@ -12,7 +12,8 @@ use std::sync::LazyLock;
 
 use regex_automata::meta::Regex;
 
-/// Placeholder kinds, in priority order; each is a named group in [`PATTERN`].
+/// Placeholder kinds, in priority order; each is one pattern of [`PATTERN`],
+/// at the same index.
 const KINDS: &[&str] = &[
     "email",
     "url",
