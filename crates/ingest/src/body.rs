@@ -311,13 +311,18 @@ fn inflate(
             if n == 0 {
                 break;
             }
-            out.reserve((out.capacity() / 2).max(64 * 1024));
+            if out.len() + n > limits.max_decompressed {
+                return Err(too_large(limits.name, limits.max_decompressed));
+            }
+            // Grow by half, never past one byte over the limit (that byte
+            // is how a body over it is noticed): `reserve` would double,
+            // and a body near the limit would hold (and reserve budget
+            // for) up to twice the limit.
+            let room = limits.max_decompressed + 1 - out.len();
+            out.reserve_exact((out.capacity() / 2).max(64 * 1024).min(room));
             budget.reserve(held, out.capacity() - reserved)?;
             reserved = out.capacity();
             out.extend_from_slice(&probe[..n]);
-            if out.len() > limits.max_decompressed {
-                return Err(too_large(limits.name, limits.max_decompressed));
-            }
             continue;
         }
         let len = out.len();
@@ -430,6 +435,21 @@ mod tests {
             let out = read_all(with_encoding(enc), data, LIMITS).await.unwrap();
             assert_eq!(&out[..], &text[..], "encoding {enc:?}");
         }
+    }
+
+    /// A body that decompresses to exactly the limit, a thousand times its
+    /// size, is read within a budget of the limit plus the compressed body
+    /// and some rounding (budget is counted in KiB at each growth step):
+    /// the buffer grows to one byte over the limit, never to twice.
+    #[tokio::test]
+    async fn a_body_at_the_limit_needs_no_more_budget_than_the_limit() {
+        let text = vec![b'x'; LIMITS.max_decompressed];
+        let gz = gzip(&text);
+        let budget = MemoryBudget::new(LIMITS.max_decompressed + gz.len() + 64 * UNIT);
+        let out = receive_and_decode(&with_encoding("gzip"), Body::from(gz), LIMITS, &budget)
+            .await
+            .unwrap();
+        assert_eq!(out.bytes.len(), LIMITS.max_decompressed);
     }
 
     #[tokio::test]
