@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use super::{admit, answer, normalize_options, parse_project_id, store_event};
 use crate::auth;
-use crate::body::{self, inflate_bytes, BodyLimits};
+use crate::body::{self, decompress_bytes, BodyLimits};
 use crate::error::IngestError;
 use crate::prepare::prepare;
 use crate::IngestState;
@@ -90,7 +90,7 @@ fn legacy_decode(body: &[u8], max: usize) -> Result<Cow<'_, [u8]>, IngestError> 
         .map_err(|_| {
             IngestError::InvalidEvent("the body is neither JSON nor base64-encoded zlib".into())
         })?;
-    let inflated = inflate_bytes(&decoded, "zlib", max)?;
+    let inflated = decompress_bytes(&decoded, "zlib", max)?;
     Ok(std::borrow::Cow::Owned(inflated))
 }
 
