@@ -52,7 +52,9 @@ pub(crate) fn classify(f: &RawFrame<'_>) -> Classification {
     let in_app = match f.client_in_app {
         Some(false) => false,
         Some(true) => !(f.platform.client_in_app_is_a_guess() && is_third_party(f)),
-        None => !is_third_party(f) && is_app_by_default(f),
+        // The cheap rule first: off JavaScript it is always `false`, and the
+        // third-party patterns need not run.
+        None => is_app_by_default(f) && !is_third_party(f),
     };
     Classification {
         in_app,
