@@ -23,7 +23,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::pool::PoolConnection;
-use sqlx::{Connection, PgConnection, Postgres};
+use sqlx::postgres::PgArguments;
+use sqlx::{Arguments, Connection, PgConnection, Postgres};
 use uuid::Uuid;
 
 use crate::{Database, Result, StorageError};
@@ -233,6 +234,10 @@ async fn insert_events(
     let mut user = Vec::with_capacity(n);
     let mut title = Vec::with_capacity(n);
     let mut payload: Vec<&[u8]> = Vec::with_capacity(n);
+    // The encoded arguments are mostly the payloads: sized up front, the
+    // buffer is not copied over and over as it doubles (a batch's
+    // arguments run to megabytes).
+    let mut encoded = n * ROW_ARGUMENT_BYTES;
     for &i in rows {
         let e = &events[i];
         project.push(e.project_id);
@@ -248,8 +253,11 @@ async fn insert_events(
         user.push(e.user_ident.as_deref().map(pg_text));
         title.push(pg_text(&e.title));
         payload.push(&e.payload);
+        encoded += e.payload.len() + e.title.len() + e.platform.len();
     }
-    let inserted: Vec<(i64, Uuid)> = sqlx::query_as(
+    let mut arguments = PgArguments::default();
+    arguments.reserve(13, encoded);
+    let inserted: Vec<(i64, Uuid)> = sqlx::query_as_with(
         "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, platform, \
                              release, environment, transaction, user_ident, title, payload) \
          SELECT * FROM UNNEST($1::int8[], $2::uuid[], $3::int8[], $4::timestamptz[], $5::timestamptz[], \
@@ -257,6 +265,7 @@ async fn insert_events(
                               $12::text[], $13::bytea[]) \
          ON CONFLICT (project_id, event_id) DO NOTHING \
          RETURNING project_id, event_id",
+        arguments,
     )
     .bind(&project)
     .bind(&event_id)
@@ -275,6 +284,11 @@ async fn insert_events(
     .await?;
     Ok(inserted.into_iter().collect())
 }
+
+/// Encoded bytes of one event row besides its payload, title and platform:
+/// a length word per value, the fixed-size values, and room for the short
+/// optional texts (release, environment, transaction, user).
+const ROW_ARGUMENT_BYTES: usize = 13 * 4 + 8 + 16 + 8 + 8 + 8 + 2 + 4 * 32;
 
 async fn insert_attachments(
     conn: &mut PgConnection,
