@@ -201,15 +201,13 @@ fn content_encodings(headers: &HeaderMap) -> Result<Vec<Encoding>, IngestError> 
             .map_err(|_| IngestError::UnsupportedEncoding("<non-ASCII>".into()))?;
         for token in value.split(',') {
             let token = token.trim().to_ascii_lowercase();
-            let enc = match token.as_str() {
-                "" | "identity" | "utf-8" | "utf8" => continue,
-                "gzip" | "x-gzip" => Encoding::Gzip,
-                "deflate" => Encoding::Deflate,
-                "br" => Encoding::Brotli,
-                "zstd" => Encoding::Zstd,
-                _ => return Err(IngestError::UnsupportedEncoding(token)),
-            };
-            out.push(enc);
+            if matches!(token.as_str(), "" | "identity" | "utf-8" | "utf8") {
+                continue;
+            }
+            match Encoding::from_name(&token) {
+                Some(enc) => out.push(enc),
+                None => return Err(IngestError::UnsupportedEncoding(token)),
+            }
         }
     }
     Ok(out)
@@ -224,6 +222,18 @@ enum Encoding {
 }
 
 impl Encoding {
+    /// The encoding a (lower-case) name stands for: a `Content-Encoding`
+    /// token, or `zlib` for the `/store/` endpoint's base64 bodies.
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "gzip" | "x-gzip" => Self::Gzip,
+            "deflate" | "zlib" => Self::Deflate,
+            "br" => Self::Brotli,
+            "zstd" => Self::Zstd,
+            _ => return None,
+        })
+    }
+
     fn name(self) -> &'static str {
         match self {
             Self::Gzip => "gzip",
@@ -251,13 +261,8 @@ fn decompress(
 /// `deflate`, `gzip`, `br`, `zstd`), reading at most `max + 1` bytes: the
 /// `/store/` endpoint's base64 bodies, and the instruction-count example.
 pub fn decompress_bytes(data: &[u8], encoding: &str, max: usize) -> Result<Vec<u8>, IngestError> {
-    let enc = match encoding {
-        "zlib" | "deflate" => Encoding::Deflate,
-        "gzip" => Encoding::Gzip,
-        "br" => Encoding::Brotli,
-        "zstd" => Encoding::Zstd,
-        _ => return Err(IngestError::UnsupportedEncoding(encoding.into())),
-    };
+    let enc = Encoding::from_name(encoding)
+        .ok_or_else(|| IngestError::UnsupportedEncoding(encoding.into()))?;
     let mut held = None;
     let budget = MemoryBudget::new(max + 2 * UNIT);
     let limits = BodyLimits {
