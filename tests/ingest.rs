@@ -161,6 +161,7 @@ async fn retried_events_are_stored_once() {
             200
         );
     }
+    t.db.fold_issue_counts().await.unwrap();
     let (events, times): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM events), (SELECT sum(times_seen)::int8 FROM issues)",
     )
@@ -673,6 +674,7 @@ async fn kill_9_loses_no_event_that_was_answered_200() {
         missing.len(),
         acknowledged.len()
     );
+    t.db.fold_issue_counts().await.unwrap();
     let counted: i64 = sqlx::query_scalar("SELECT coalesce(sum(times_seen), 0)::int8 FROM issues")
         .fetch_one(t.db.pool())
         .await

@@ -91,6 +91,7 @@ async fn python_sdk_events_become_issues() {
     );
     // The same ZeroDivisionError twice: one issue, two events. The brotli
     // scenario calls it from a different line of `main`: its own issue.
+    s.t.db.fold_issue_counts().await.unwrap();
     let (issues, max_times): (i64, i64) =
         sqlx::query_as("SELECT count(*), max(times_seen)::int8 FROM issues")
             .fetch_one(s.t.db.pool())

@@ -10,9 +10,10 @@
 //! concurrent transactions lock disjoint issue rows and never wait on each
 //! other.
 //!
-//! Beside the writers, a folder task moves the tag counts the batches
-//! logged into the issues' tag counters once a second
-//! (see [`moth_storage::write::tag_counts`]).
+//! Beside the writers, a folder task moves the counts the batches logged
+//! into the issues and their tag counters once a second (see
+//! [`moth_storage::write::issue_counts`] and
+//! [`moth_storage::write::tag_counts`]).
 
 use std::time::Duration;
 
@@ -57,7 +58,7 @@ pub struct WritePipeline {
     queues: std::sync::Arc<[mpsc::Sender<Job>]>,
 }
 
-/// How often logged tag counts are folded into the counters.
+/// How often logged counts are folded into the counters.
 const FOLD_EVERY: Duration = Duration::from_secs(1);
 
 /// Owns the writer tasks; [`PipelineWorkers::drain`] waits until every
@@ -134,14 +135,14 @@ impl PipelineWorkers {
         for task in self.tasks {
             let _ = task.await;
         }
-        // A last fold, so that a stopped server leaves no count in the log
-        // (the next start would fold it anyway).
+        // A last fold, so that a stopped server leaves no count in the logs
+        // (the next start would fold them anyway).
         let _ = self.stop_folding.send(());
         let _ = self.folder.await;
     }
 }
 
-/// Folds the tag count log every [`FOLD_EVERY`] until told to stop, then
+/// Folds the count logs every [`FOLD_EVERY`] until told to stop, then
 /// once more.
 async fn folder(db: Database, mut stop: oneshot::Receiver<()>) {
     let mut tick = tokio::time::interval(FOLD_EVERY);
@@ -151,6 +152,11 @@ async fn folder(db: Database, mut stop: oneshot::Receiver<()>) {
             _ = tick.tick() => false,
             _ = &mut stop => true,
         };
+        match db.fold_issue_counts().await {
+            Ok(0) => {}
+            Ok(issues) => tracing::debug!(issues, "folded issue counts"),
+            Err(e) => tracing::warn!(error = %e, "folding issue counts failed; retrying next time"),
+        }
         match db.fold_tag_counts().await {
             Ok(0) => {}
             Ok(rows) => tracing::debug!(rows, "folded tag counts"),

@@ -129,24 +129,14 @@ async fn counts_of_a_deleted_issue_are_dropped_by_the_fold() {
 async fn folding_while_batches_commit_loses_and_doubles_nothing() {
     let t = TestDatabase::new().await;
     let (p, _) = t.db.create_project("app", None).await.unwrap();
-    let mut writers = Vec::new();
-    for w in 0..4 {
-        let db = t.db.clone();
-        let pid = p.id;
-        writers.push(tokio::spawn(async move {
-            for round in 0..25 {
-                let batch: Vec<_> = (0..4)
-                    .map(|i| event(pid, &format!("h{}", (w + round + i) % 7), "eu", None))
-                    .collect();
-                store(&db, &batch).await;
-            }
-        }));
-    }
+    let writers =
+        common::spawn_overlapping_writers(&t.db, p.id, |pid, h| event(pid, h, "eu", None));
     let folder = {
         let db = t.db.clone();
         tokio::spawn(async move {
             for _ in 0..50 {
                 db.fold_tag_counts().await.unwrap();
+                db.fold_issue_counts().await.unwrap();
             }
         })
     };
@@ -155,6 +145,7 @@ async fn folding_while_batches_commit_loses_and_doubles_nothing() {
     }
     folder.await.unwrap();
     t.db.fold_tag_counts().await.unwrap();
+    t.db.fold_issue_counts().await.unwrap();
     // 4 writers x 25 batches x 4 events, each with two logged tags.
     let sum = "SELECT sum(times_seen)::int8 FROM issue_tag_values WHERE key = 'region'";
     assert_eq!(scalar(&t.db, sum).await, 400);

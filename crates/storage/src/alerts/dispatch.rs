@@ -50,6 +50,8 @@ impl Database {
         now: DateTime<Utc>,
         every: std::time::Duration,
     ) -> Result<u64> {
+        // Candidates are picked by the issues' counters.
+        self.fold_issue_counts_before_read().await;
         let mut tx = self.pool().begin().await?;
         // Locked so that two processes never check one destination at once
         // (the "not within the window" test and the insert must not race).

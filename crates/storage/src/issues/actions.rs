@@ -5,7 +5,7 @@ use chrono::Utc;
 use sqlx::PgConnection;
 
 use super::status::{IssueStatus, MuteConditions};
-use crate::write::tag_counts;
+use crate::write::{issue_counts, tag_counts};
 use crate::{Database, Result, StorageError};
 
 /// A status change as requested (baselines and "current release" are
@@ -45,6 +45,8 @@ impl Database {
         change: &StatusChange,
         actor: Option<i64>,
     ) -> Result<u64> {
+        // "Resolved in next release" reads the latest release.
+        self.fold_issue_counts_before_read().await;
         let mut tx = self.pool().begin().await?;
         let rows: Vec<(i64, Option<String>, i64, i64)> = sqlx::query_as(
             "SELECT id, last_release, times_seen, users_seen FROM issues WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
@@ -52,9 +54,16 @@ impl Database {
         .bind(ids)
         .fetch_all(&mut *tx)
         .await?;
+        // A mute's baselines are the exact counters: the row's plus what
+        // the log holds for it, not folded yet.
+        let pending = match change {
+            StatusChange::Mute { .. } => issue_counts::pending(&mut tx, ids).await?,
+            _ => Default::default(),
+        };
         let now = Utc::now();
         let mut changed = 0;
         for (id, last_release, times_seen, users_seen) in rows {
+            let (pending_events, pending_users) = pending.get(&id).copied().unwrap_or_default();
             let status = match change {
                 StatusChange::Unresolve => IssueStatus::Unresolved,
                 StatusChange::Resolve => IssueStatus::Resolved,
@@ -72,9 +81,9 @@ impl Database {
                 } => IssueStatus::Muted(MuteConditions {
                     until: *until,
                     events: *events,
-                    events_baseline: times_seen,
+                    events_baseline: times_seen + pending_events,
                     users: *users,
-                    users_baseline: users_seen,
+                    users_baseline: users_seen + pending_users,
                 }),
             };
             sqlx::query("UPDATE issues SET status = $2, status_details = $3 WHERE id = $1")
@@ -210,8 +219,10 @@ async fn merge_in(
             "only issues of the same project can be merged".into(),
         ));
     }
-    // The sources' pending tag counts join their counters, which move below.
+    // The sources' pending tag counts join their counters, which move
+    // below; their pending issue counts will be folded into the target.
     tag_counts::fold(conn).await?;
+    issue_counts::redirect(conn, target, sources).await?;
     for sql in [
         "UPDATE events SET issue_id = $1 WHERE issue_id = ANY($2)",
         "UPDATE grouping_hashes SET issue_id = $1 WHERE issue_id = ANY($2)",

@@ -208,6 +208,7 @@ const SUMMARY_COLUMNS: &str =
 impl Database {
     /// A page of issues matching a search, in a stable order.
     pub async fn list_issues(&self, req: &IssueListRequest<'_>) -> Result<IssuePage> {
+        self.fold_issue_counts_before_read().await;
         req.query.fold_tag_counts_if_used(self).await;
         let limit = req.limit.clamp(1, 100);
         let col = req.sort.column();
@@ -298,6 +299,7 @@ impl Database {
         query: &IssueQuery,
         cap: i64,
     ) -> Result<i64> {
+        self.fold_issue_counts_before_read().await;
         query.fold_tag_counts_if_used(self).await;
         // Not prepared, like the list (see there).
         Ok(count_query(project_ids, query, cap)
@@ -317,6 +319,7 @@ impl Database {
         cap: i64,
         budget: std::time::Duration,
     ) -> Result<Option<i64>> {
+        self.fold_issue_counts_before_read().await;
         query.fold_tag_counts_if_used(self).await;
         let mut tx = self.pool().begin().await?;
         // SET cannot take a bind parameter; this is a number we format.
@@ -342,6 +345,7 @@ impl Database {
 
     /// One issue.
     pub async fn issue(&self, id: i64) -> Result<IssueSummary> {
+        self.fold_issue_counts_before_read().await;
         Ok(sqlx::query_as(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM issues i JOIN projects p ON p.id = i.project_id WHERE i.id = $1"
         ))
@@ -352,6 +356,7 @@ impl Database {
 
     /// Several issues by id (any order; missing ids are simply absent).
     pub async fn issues_by_ids(&self, ids: &[i64]) -> Result<Vec<IssueSummary>> {
+        self.fold_issue_counts_before_read().await;
         Ok(sqlx::query_as(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM issues i JOIN projects p ON p.id = i.project_id WHERE i.id = ANY($1) ORDER BY i.id"
         ))

@@ -1,5 +1,5 @@
-//! Applying a batch to its issues: counters, state transitions, activity and
-//! alert signals.
+//! Applying a batch to its issues: state transitions, counters (logged, see
+//! [`super::issue_counts`]), activity and alert signals.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::counters::{load_release_first_seen, ReleaseFirstSeen};
 use super::grouping::{sanitize_json, ResolvedIssues};
+use super::issue_counts::{self, CountDelta};
 use super::{pg_text, EventToStore};
 use crate::issues::lifecycle::{on_new_events, ReleaseOrder, Transition};
 use crate::issues::IssueStatus;
@@ -107,24 +108,45 @@ pub async fn apply(
         }
     }
 
-    // Issues whose events all turned out to be duplicates get no update.
-    let current: Vec<(i64, String, serde_json::Value, i64, i64)> = locked
+    // Only issues that are not unresolved can change state; those whose
+    // events all turned out to be duplicates do not.
+    let current: Vec<(LockedIssue, IssueStatus)> = locked
         .into_iter()
-        .filter(|l| deltas.contains_key(&l.id))
-        .map(|l| (l.id, l.status, l.status_details, l.times_seen, l.users_seen))
+        .filter(|l| deltas.contains_key(&l.id) && l.status != IssueStatus::Unresolved.coarse())
+        .map(|l| {
+            let status = IssueStatus::from_stored(&l.status, &l.status_details);
+            (l, status)
+        })
         .collect();
+
+    // A mute that ends after N more events or users compares exact
+    // counters: the row's plus what the log holds for it, not folded yet.
+    let counted: Vec<i64> = current
+        .iter()
+        .filter(
+            |(_, s)| matches!(s, IssueStatus::Muted(m) if m.events.is_some() || m.users.is_some()),
+        )
+        .map(|(l, _)| l.id)
+        .collect();
+    let pending = if counted.is_empty() {
+        HashMap::new()
+    } else {
+        issue_counts::pending(conn, &counted).await?
+    };
 
     // Release order matters only for issues resolved "in (next) release":
     // load when their releases were first seen, and those of the batch.
     let mut first_seen: ReleaseFirstSeen = HashMap::new();
-    for (id, coarse, details, ..) in &current {
-        let wanted = match IssueStatus::from_stored(coarse, details) {
-            IssueStatus::ResolvedInRelease { release } => Some(release),
-            IssueStatus::ResolvedInNextRelease { release, .. } => Some(release.unwrap_or_default()),
+    for (l, status) in &current {
+        let wanted = match status {
+            IssueStatus::ResolvedInRelease { release } => Some(release.clone()),
+            IssueStatus::ResolvedInNextRelease { release, .. } => {
+                Some(release.clone().unwrap_or_default())
+            }
             _ => None,
         };
         if let Some(reference) = wanted {
-            let d = &deltas[id];
+            let d = &deltas[&l.id];
             let mut versions: Vec<String> = d.releases.iter().map(|r| r.to_string()).collect();
             versions.push(reference);
             load_release_first_seen(conn, d.project_id, &versions, &mut first_seen).await?;
@@ -133,114 +155,61 @@ pub async fn apply(
 
     let empty = HashMap::new();
     let mut transitions: Vec<(i64, Transition)> = Vec::new();
-    let mut update = UpdateColumns::default();
-    for (id, coarse, details, times_seen, users_seen) in current {
-        let d = &deltas[&id];
-        let users_after = users_seen + new_users.get(&id).copied().unwrap_or(0);
-        let mut status = IssueStatus::from_stored(&coarse, &details);
+    for (l, status) in &current {
+        let d = &deltas[&l.id];
+        let (pending_events, pending_users) = pending.get(&l.id).copied().unwrap_or_default();
+        let users_after = l.users_seen + pending_users + new_users.get(&l.id).copied().unwrap_or(0);
         let order = ReleaseOrder {
             first_seen: first_seen.get(&d.project_id).unwrap_or(&empty),
         };
         if let Some(t) = on_new_events(
-            &status,
-            times_seen + d.count,
+            status,
+            l.times_seen + pending_events + d.count,
             users_after,
             &d.releases,
             now,
             &order,
         ) {
-            transitions.push((id, t));
-            status = IssueStatus::Unresolved;
+            transitions.push((l.id, t));
         }
-        update.push(id, d, new_users.get(&id).copied().unwrap_or(0), &status);
     }
-    update.execute(conn).await?;
+    if !transitions.is_empty() {
+        // Every transition leads back to unresolved.
+        let ids: Vec<i64> = transitions.iter().map(|(id, _)| *id).collect();
+        let unresolved = IssueStatus::Unresolved;
+        sqlx::query("UPDATE issues SET status = $2, status_details = $3 WHERE id = ANY($1)")
+            .bind(&ids)
+            .bind(unresolved.coarse())
+            .bind(unresolved.to_stored())
+            .execute(&mut *conn)
+            .await?;
+    }
+
+    let counts = deltas
+        .iter()
+        .map(|(id, d)| (*id, d.count_delta(new_users.get(id).copied().unwrap_or(0))))
+        .collect();
+    issue_counts::append(conn, counts).await?;
 
     let new: HashSet<i64> = resolved.new_issues.iter().copied().collect();
     record_signals(conn, &deltas, &new, &transitions).await
 }
 
-#[derive(Default)]
-struct UpdateColumns {
-    id: Vec<i64>,
-    count: Vec<i64>,
-    new_users: Vec<i64>,
-    first_seen: Vec<DateTime<Utc>>,
-    last_seen: Vec<DateTime<Utc>>,
-    level: Vec<i16>,
-    first_release: Vec<Option<String>>,
-    last_release: Vec<Option<String>>,
-    title: Vec<String>,
-    culprit: Vec<String>,
-    metadata: Vec<serde_json::Value>,
-    status: Vec<&'static str>,
-    status_details: Vec<serde_json::Value>,
-}
-
-impl UpdateColumns {
-    fn push(&mut self, id: i64, d: &IssueDelta, new_users: i64, status: &IssueStatus) {
-        self.id.push(id);
-        self.count.push(d.count);
-        self.new_users.push(new_users);
-        self.first_seen.push(d.first_seen);
-        self.last_seen.push(d.last_seen);
-        self.level.push(d.level);
-        self.first_release.push(d.first_release.map(pg_text));
-        self.last_release.push(d.last_release.map(pg_text));
-        self.title.push(pg_text(&d.latest.title));
-        self.culprit.push(pg_text(&d.latest.culprit));
-        self.metadata.push(sanitize_json(&d.latest.metadata));
-        self.status.push(status.coarse());
-        self.status_details.push(status.to_stored());
-    }
-
-    async fn execute(self, conn: &mut PgConnection) -> Result<()> {
-        // The search text lives in its own table (see the migration
-        // `issue_search_texts`): its trigram index is then written only when
-        // a title or culprit changes, not on every counter update.
-        sqlx::query(
-            "WITH updated AS (UPDATE issues SET \
-               times_seen = issues.times_seen + d.count, \
-               users_seen = issues.users_seen + d.new_users, \
-               first_seen = least(issues.first_seen, d.first_seen), \
-               last_seen = greatest(issues.last_seen, d.last_seen), \
-               level = greatest(issues.level, d.level), \
-               first_release = coalesce(issues.first_release, d.first_release), \
-               last_release = CASE WHEN d.last_seen >= issues.last_seen \
-                                   THEN coalesce(d.last_release, issues.last_release) \
-                                   ELSE issues.last_release END, \
-               title = CASE WHEN d.last_seen >= issues.last_seen THEN d.title ELSE issues.title END, \
-               culprit = CASE WHEN d.last_seen >= issues.last_seen THEN d.culprit ELSE issues.culprit END, \
-               metadata = CASE WHEN d.last_seen >= issues.last_seen THEN d.metadata ELSE issues.metadata END, \
-               status = d.status, \
-               status_details = d.status_details \
-             FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::timestamptz[], $5::timestamptz[], \
-                         $6::int2[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], \
-                         $12::text[], $13::jsonb[]) \
-                  AS d(id, count, new_users, first_seen, last_seen, level, first_release, last_release, \
-                       title, culprit, metadata, status, status_details) \
-             WHERE issues.id = d.id \
-             RETURNING issues.id, issues.title || ' ' || issues.culprit AS text) \
-             INSERT INTO issue_search_texts (issue_id, text) SELECT id, text FROM updated \
-             ON CONFLICT (issue_id) DO UPDATE SET text = excluded.text \
-             WHERE issue_search_texts.text IS DISTINCT FROM excluded.text",
-        )
-        .bind(&self.id)
-        .bind(&self.count)
-        .bind(&self.new_users)
-        .bind(&self.first_seen)
-        .bind(&self.last_seen)
-        .bind(&self.level)
-        .bind(&self.first_release)
-        .bind(&self.last_release)
-        .bind(&self.title)
-        .bind(&self.culprit)
-        .bind(&self.metadata)
-        .bind(&self.status)
-        .bind(&self.status_details)
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
+impl IssueDelta<'_> {
+    /// What the counters log for this issue.
+    fn count_delta(&self, new_users: i64) -> CountDelta {
+        CountDelta {
+            count: self.count,
+            new_users,
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            level: self.level,
+            first_release: self.first_release.map(pg_text),
+            last_release: self.last_release.map(pg_text),
+            title: pg_text(&self.latest.title),
+            culprit: pg_text(&self.latest.culprit),
+            metadata: sanitize_json(&self.latest.metadata),
+        }
     }
 }
 

@@ -6,9 +6,10 @@
 //! are SDK retries and are skipped by the insert itself), then update every
 //! counter, the issue states, the activity log and the alert outbox — all
 //! set-based, all in the same transaction, so a committed event always comes
-//! with its counts and its alerts. Tag value counts (but `user`) go to a
-//! log in that transaction and reach their counters at the next fold
-//! ([`tag_counts`]), which every reader of them runs first.
+//! with its counts and its alerts. Tag value counts (but `user`) and the
+//! issues' own counters go to logs in that transaction and reach their
+//! rows at the next fold ([`tag_counts`], [`issue_counts`]), which every
+//! reader of them runs first.
 //!
 //! Each statement is a round trip, and on a busy two-core machine a round
 //! trip costs far more than the work PostgreSQL does for it, so the batch
@@ -16,6 +17,7 @@
 
 mod counters;
 mod grouping;
+pub mod issue_counts;
 mod issue_update;
 pub mod tag_counts;
 

@@ -49,3 +49,26 @@ pub async fn store(db: &Database, events: Vec<EventToStore>) -> Vec<i64> {
         })
         .collect()
 }
+
+/// Four writers storing 25 batches of 4 events each, 400 in all, spread
+/// over seven hashes that every writer shares with the others. `event`
+/// makes an event of a hash.
+pub fn spawn_overlapping_writers(
+    db: &Database,
+    project_id: i64,
+    event: fn(i64, &str) -> EventToStore,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..4)
+        .map(|w| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                for round in 0..25 {
+                    let batch = (0..4)
+                        .map(|i| event(project_id, &format!("h{}", (w + round + i) % 7)))
+                        .collect();
+                    store(&db, batch).await;
+                }
+            })
+        })
+        .collect()
+}
