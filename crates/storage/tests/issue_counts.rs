@@ -107,6 +107,23 @@ async fn a_merge_moves_pending_counts_to_the_target() {
 }
 
 #[tokio::test]
+async fn a_merge_counts_each_user_once_though_new_users_were_pending() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let from = |hash: &str, user: &str| {
+        let mut e = common::event(p.id, hash, hash);
+        e.user_ident = Some(user.into());
+        e
+    };
+    // Not folded: the target's new user 1, the source's new users 1 and 2.
+    let target = common::store(&t.db, vec![from("a", "id:1")]).await[0];
+    let source = common::store(&t.db, vec![from("b", "id:1"), from("b", "id:2")]).await[0];
+    t.db.merge_issues(target, &[source], None).await.unwrap();
+    let merged = t.db.issue(target).await.unwrap();
+    assert_eq!((merged.times_seen, merged.users_seen), (3, 2));
+}
+
+#[tokio::test]
 async fn a_mute_counts_events_the_log_still_holds() {
     let t = TestDatabase::new().await;
     let (p, _) = t.db.create_project("app", None).await.unwrap();

@@ -231,13 +231,18 @@ pub(crate) async fn pending(
 
 /// Points the pending counts of `sources` at `target` (a merge, which
 /// holds [`lock_folding`] and the issues' row locks): the next fold adds
-/// them to the target instead of dropping them with the sources.
+/// them to the target instead of dropping them with the sources. Their
+/// pending new users, and the target's, are zeroed: the merge counts the
+/// target's users afresh from the `user` tag values, which already hold
+/// them.
 pub(crate) async fn redirect(conn: &mut PgConnection, target: i64, sources: &[i64]) -> Result<()> {
     sqlx::query(
-        "UPDATE issue_count_log SET issue_ids = \
-           (SELECT array_agg(CASE WHEN x = ANY($2) THEN $1 ELSE x END ORDER BY n) \
-            FROM UNNEST(issue_ids) WITH ORDINALITY AS u(x, n)) \
-         WHERE issue_ids && $2",
+        "UPDATE issue_count_log SET \
+           issue_ids = (SELECT array_agg(CASE WHEN x = ANY($2) THEN $1 ELSE x END ORDER BY n) \
+                        FROM UNNEST(issue_ids) WITH ORDINALITY AS u(x, n)), \
+           new_users = (SELECT array_agg(CASE WHEN x = ANY($2) OR x = $1 THEN 0 ELSE u END ORDER BY n) \
+                        FROM UNNEST(issue_ids, new_users) WITH ORDINALITY AS v(x, u, n)) \
+         WHERE issue_ids && ($2 || $1)",
     )
     .bind(target)
     .bind(sources)
