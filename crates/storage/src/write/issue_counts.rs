@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgArguments;
 use sqlx::{Arguments, PgConnection, Postgres};
 
-use super::tag_counts::lock_folding;
+use super::tag_counts::{lock_folding, log_is_empty};
 use crate::{Database, Result};
 
 /// What one or more batches add to one issue.
@@ -266,13 +266,7 @@ impl Database {
     /// Folds before a read of the counters. A failure is logged, not
     /// returned: the read then shows counts up to a second old.
     pub(crate) async fn fold_issue_counts_before_read(&self) {
-        // Most reads find the log empty (nothing stored in the last
-        // second): one round trip to see that, not a fold's four.
-        let pending: std::result::Result<bool, sqlx::Error> =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM issue_count_log)")
-                .fetch_one(self.pool())
-                .await;
-        if let Ok(false) = pending {
+        if log_is_empty(self, "issue_count_log").await {
             return;
         }
         if let Err(e) = self.fold_issue_counts().await {

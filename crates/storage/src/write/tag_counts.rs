@@ -41,10 +41,24 @@ impl Database {
     /// Folds before a read of the counters. A failure is logged, not
     /// returned: the read then shows counts up to a second old.
     pub(crate) async fn fold_tag_counts_before_read(&self) {
+        if log_is_empty(self, "issue_tag_count_log").await {
+            return;
+        }
         if let Err(e) = self.fold_tag_counts().await {
             tracing::warn!(error = %e, "folding tag counts before a read failed");
         }
     }
+}
+
+/// Whether a count log has no row, checked before a read folds it: most
+/// reads find it empty (nothing stored in the last second), and seeing
+/// that is one round trip, not a fold's four. An error counts as "not
+/// empty": the fold then runs and reports it.
+pub(crate) async fn log_is_empty(db: &Database, log: &'static str) -> bool {
+    let query = format!("SELECT NOT EXISTS (SELECT 1 FROM {log})");
+    let empty: std::result::Result<bool, sqlx::Error> =
+        sqlx::query_scalar(&query).fetch_one(db.pool()).await;
+    empty.unwrap_or(false)
 }
 
 /// Serialises folding with the issue actions that move or delete counters
