@@ -83,6 +83,55 @@ async fn counts_wait_in_the_log_and_every_read_folds_them_first() {
     assert_eq!(counts, [("eu", 2), ("us", 2)]);
 }
 
+/// A batch's log rows run over PostgreSQL's 2 KB compression threshold;
+/// they are compressed with lz4 where the server has it, and fold back
+/// whole.
+#[tokio::test]
+async fn large_log_rows_are_compressed_and_fold_back_whole() {
+    let t = TestDatabase::new().await;
+    let (p, _) = t.db.create_project("app", None).await.unwrap();
+    let batch: Vec<EventToStore> = (0..60)
+        .map(|n| {
+            let mut e = event(p.id, &format!("hash-{n}"), &format!("region-{n}"), None);
+            e.title = format!("{n}: {}", "a long title ".repeat(20));
+            e
+        })
+        .collect();
+    let ids = store(&t.db, &batch).await;
+
+    let lz4 = sqlx::query("SET default_toast_compression = lz4")
+        .execute(t.db.pool())
+        .await
+        .is_ok();
+    for (log, column) in [
+        ("issue_tag_count_log", "vals"),
+        ("issue_count_log", "titles"),
+    ] {
+        let method: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT pg_column_compression({column}) FROM {log}"
+        ))
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+        let expected = if lz4 { "lz4" } else { "pglz" };
+        assert_eq!(method.as_deref(), Some(expected), "{log}.{column}");
+    }
+
+    let tags = t.db.issue_tags(ids[59], 5).await.unwrap();
+    let region = tags.iter().find(|d| d.key == "region").unwrap();
+    assert_eq!(region.top[0].value, "region-59");
+    let issue = t.db.issue(ids[59]).await.unwrap();
+    assert!(
+        issue.title.starts_with("59: a long title"),
+        "{}",
+        issue.title
+    );
+    assert_eq!(
+        scalar(&t.db, "SELECT count(*) FROM issue_count_log").await,
+        0
+    );
+}
+
 #[tokio::test]
 async fn a_search_by_tag_sees_counts_not_yet_folded() {
     let t = TestDatabase::new().await;
