@@ -152,19 +152,21 @@ async fn folder(db: Database, mut stop: oneshot::Receiver<()>) {
             _ = tick.tick() => false,
             _ = &mut stop => true,
         };
-        match db.fold_issue_counts().await {
-            Ok(0) => {}
-            Ok(issues) => tracing::debug!(issues, "folded issue counts"),
-            Err(e) => tracing::warn!(error = %e, "folding issue counts failed; retrying next time"),
-        }
-        match db.fold_tag_counts().await {
-            Ok(0) => {}
-            Ok(rows) => tracing::debug!(rows, "folded tag counts"),
-            Err(e) => tracing::warn!(error = %e, "folding tag counts failed; retrying next time"),
-        }
+        log_fold("issue counts", db.fold_issue_counts().await);
+        log_fold("tag counts", db.fold_tag_counts().await);
         if stopping {
             return;
         }
+    }
+}
+
+/// One fold's outcome in the log: `rows` is what the fold moved (issues
+/// or tag counters); a failed fold is retried on the next tick.
+fn log_fold(counts: &str, result: Result<u64, StorageError>) {
+    match result {
+        Ok(0) => {}
+        Ok(rows) => tracing::debug!(rows, "folded {counts}"),
+        Err(e) => tracing::warn!(error = %e, "folding {counts} failed; retrying next time"),
     }
 }
 

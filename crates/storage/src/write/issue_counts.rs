@@ -28,18 +28,60 @@ use sqlx::{Arguments, PgConnection, Postgres};
 use super::tag_counts::{lock_folding, log_is_empty};
 use crate::{Database, Result};
 
+/// When an issue was seen in some events, and the releases at either end:
+/// what a batch gathers from its events (borrowing their releases) and a
+/// fold from logged batches (owning them), combined by the same rules.
+#[derive(Debug, Clone)]
+pub(crate) struct SeenSpan<R> {
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Release of the earliest event (or of any, if that one had none).
+    pub first_release: Option<R>,
+    /// Release of the latest event (or of any, if that one had none).
+    pub last_release: Option<R>,
+}
+
+impl<R: Clone> SeenSpan<R> {
+    /// One event's span.
+    pub fn at(seen: DateTime<Utc>, release: Option<R>) -> Self {
+        Self {
+            first_seen: seen,
+            last_seen: seen,
+            first_release: release.clone(),
+            last_release: release,
+        }
+    }
+}
+
+impl<R> SeenSpan<R> {
+    /// Widens the span by a later entry (a later event of the batch, a
+    /// later log row). True when `other` holds the latest event: on equal
+    /// times, the later entry does, as it would overwrite the row.
+    pub fn absorb(&mut self, other: SeenSpan<R>) -> bool {
+        if other.first_seen < self.first_seen {
+            self.first_seen = other.first_seen;
+            self.first_release = other.first_release.or(self.first_release.take());
+        } else if self.first_release.is_none() {
+            self.first_release = other.first_release;
+        }
+        let latest = other.last_seen >= self.last_seen;
+        if latest {
+            self.last_seen = other.last_seen;
+            self.last_release = other.last_release.or(self.last_release.take());
+        } else if self.last_release.is_none() {
+            self.last_release = other.last_release;
+        }
+        latest
+    }
+}
+
 /// What one or more batches add to one issue.
 #[derive(Debug, Clone)]
 pub(crate) struct CountDelta {
     pub count: i64,
     pub new_users: i64,
-    pub first_seen: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
+    pub seen: SeenSpan<String>,
     pub level: i16,
-    /// Release of the earliest event (or of any, if that one had none).
-    pub first_release: Option<String>,
-    /// Release of the latest event (or of any, if that one had none).
-    pub last_release: Option<String>,
     /// Title, culprit and metadata of the latest event.
     pub title: String,
     pub culprit: String,
@@ -53,20 +95,10 @@ impl CountDelta {
         self.count += other.count;
         self.new_users += other.new_users;
         self.level = self.level.max(other.level);
-        if other.first_seen < self.first_seen {
-            self.first_seen = other.first_seen;
-            self.first_release = other.first_release.or(self.first_release.take());
-        } else if self.first_release.is_none() {
-            self.first_release = other.first_release;
-        }
-        if other.last_seen >= self.last_seen {
-            self.last_seen = other.last_seen;
-            self.last_release = other.last_release.or(self.last_release.take());
+        if self.seen.absorb(other.seen) {
             self.title = other.title;
             self.culprit = other.culprit;
             self.metadata = other.metadata;
-        } else if self.last_release.is_none() {
-            self.last_release = other.last_release;
         }
     }
 }
@@ -134,11 +166,11 @@ impl CountColumns {
             c.issue.push(issue);
             c.count.push(d.count);
             c.new_users.push(d.new_users);
-            c.first_seen.push(d.first_seen);
-            c.last_seen.push(d.last_seen);
+            c.first_seen.push(d.seen.first_seen);
+            c.last_seen.push(d.seen.last_seen);
             c.level.push(d.level);
-            c.first_release.push(d.first_release);
-            c.last_release.push(d.last_release);
+            c.first_release.push(d.seen.first_release);
+            c.last_release.push(d.seen.last_release);
             c.title.push(d.title);
             c.culprit.push(d.culprit);
             c.metadata.push(d.metadata);
@@ -177,11 +209,13 @@ impl CountColumns {
                 let delta = CountDelta {
                     count,
                     new_users: new_users.next()?,
-                    first_seen: first_seen.next()?,
-                    last_seen: last_seen.next()?,
+                    seen: SeenSpan {
+                        first_seen: first_seen.next()?,
+                        last_seen: last_seen.next()?,
+                        first_release: first.next()?,
+                        last_release: last.next()?,
+                    },
                     level: level.next()?,
-                    first_release: first.next()?,
-                    last_release: last.next()?,
                     title: title.next()?,
                     culprit: culprit.next()?,
                     metadata: meta.next()?,
@@ -340,4 +374,56 @@ async fn fold(conn: &mut PgConnection) -> Result<u64> {
     .fetch_one(&mut *conn)
     .await?;
     Ok(written as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        format!("2026-12-06T10:{minute:02}:00Z").parse().unwrap()
+    }
+
+    fn absorbed(entries: &[(u32, Option<&'static str>)]) -> (SeenSpan<&'static str>, usize) {
+        let mut span = SeenSpan::at(at(entries[0].0), entries[0].1);
+        let mut latest = 0;
+        for (n, &(minute, release)) in entries.iter().enumerate().skip(1) {
+            if span.absorb(SeenSpan::at(at(minute), release)) {
+                latest = n;
+            }
+        }
+        (span, latest)
+    }
+
+    #[test]
+    fn the_span_runs_from_the_earliest_to_the_latest_entry_whatever_their_order() {
+        let (span, latest) = absorbed(&[(5, Some("b")), (1, Some("a")), (9, Some("c")), (3, None)]);
+        assert_eq!((span.first_seen, span.last_seen), (at(1), at(9)));
+        assert_eq!(
+            (span.first_release, span.last_release),
+            (Some("a"), Some("c"))
+        );
+        assert_eq!(latest, 2);
+    }
+
+    #[test]
+    fn an_end_without_a_release_takes_one_from_another_entry() {
+        let (span, _) = absorbed(&[(1, None), (5, Some("b")), (9, None)]);
+        assert_eq!(
+            (span.first_release, span.last_release),
+            (Some("b"), Some("b"))
+        );
+        let (span, _) = absorbed(&[(9, None), (1, None)]);
+        assert_eq!((span.first_release, span.last_release), (None, None));
+    }
+
+    #[test]
+    fn on_equal_times_the_later_entry_is_the_latest() {
+        let (span, latest) = absorbed(&[(4, Some("a")), (4, Some("b"))]);
+        assert_eq!(latest, 1);
+        assert_eq!(
+            (span.first_release, span.last_release),
+            (Some("a"), Some("b"))
+        );
+    }
 }

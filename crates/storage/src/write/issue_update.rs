@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::counters::{load_release_first_seen, ReleaseFirstSeen};
 use super::grouping::{sanitize_json, ResolvedIssues};
-use super::issue_counts::{self, CountDelta};
+use super::issue_counts::{self, CountDelta, SeenSpan};
 use super::{pg_text, EventToStore};
 use crate::issues::lifecycle::{on_new_events, ReleaseOrder, Transition};
 use crate::issues::IssueStatus;
@@ -19,12 +19,8 @@ use crate::Result;
 struct IssueDelta<'a> {
     project_id: i64,
     count: i64,
-    first_seen: DateTime<Utc>,
-    last_seen: DateTime<Utc>,
+    seen: SeenSpan<&'a str>,
     level: i16,
-    /// Releases of the earliest / latest event.
-    first_release: Option<&'a str>,
-    last_release: Option<&'a str>,
     /// The latest event, whose title/culprit/metadata the issue takes.
     latest: &'a EventToStore,
     releases: Vec<&'a str>,
@@ -81,24 +77,17 @@ pub async fn apply(
             .or_insert_with(|| IssueDelta {
                 project_id: e.project_id,
                 count: 0,
-                first_seen: e.timestamp,
-                last_seen: e.timestamp,
+                seen: SeenSpan::at(e.timestamp, e.release.as_deref()),
                 level: e.level,
-                first_release: e.release.as_deref(),
-                last_release: e.release.as_deref(),
                 latest: e,
                 releases: Vec::new(),
                 first_event: e.event_id,
             });
         d.count += 1;
         d.level = d.level.max(e.level);
-        if e.timestamp < d.first_seen {
-            d.first_seen = e.timestamp;
-            d.first_release = e.release.as_deref().or(d.first_release);
-        }
-        if e.timestamp >= d.last_seen {
-            d.last_seen = e.timestamp;
-            d.last_release = e.release.as_deref().or(d.last_release);
+        if d.seen
+            .absorb(SeenSpan::at(e.timestamp, e.release.as_deref()))
+        {
             d.latest = e;
         }
         if let Some(r) = e.release.as_deref() {
@@ -201,11 +190,13 @@ impl IssueDelta<'_> {
         CountDelta {
             count: self.count,
             new_users,
-            first_seen: self.first_seen,
-            last_seen: self.last_seen,
+            seen: SeenSpan {
+                first_seen: self.seen.first_seen,
+                last_seen: self.seen.last_seen,
+                first_release: self.seen.first_release.map(pg_text),
+                last_release: self.seen.last_release.map(pg_text),
+            },
             level: self.level,
-            first_release: self.first_release.map(pg_text),
-            last_release: self.last_release.map(pg_text),
             title: pg_text(&self.latest.title),
             culprit: pg_text(&self.latest.culprit),
             metadata: sanitize_json(&self.latest.metadata),
