@@ -58,6 +58,10 @@ pub struct WritePipeline {
     queues: std::sync::Arc<[mpsc::Sender<Job>]>,
 }
 
+/// A writer that has had no event for this long hands back the memory
+/// its database connection's buffers grew to under load.
+const WRITER_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 /// How often logged counts are folded into the counters.
 const FOLD_EVERY: Duration = Duration::from_secs(1);
 
@@ -173,7 +177,18 @@ fn log_fold(counts: &str, result: Result<u64, StorageError>) {
 async fn writer(db: Database, mut rx: mpsc::Receiver<Job>, max_batch: usize, shard: i16) {
     let mut db = db.event_writer(shard);
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
-    while let Some(job) = rx.recv().await {
+    loop {
+        let job = match tokio::time::timeout(WRITER_IDLE_AFTER, rx.recv()).await {
+            Ok(Some(job)) => job,
+            Ok(None) => return,
+            Err(_) => {
+                db.shrink_buffers();
+                match rx.recv().await {
+                    Some(job) => job,
+                    None => return,
+                }
+            }
+        };
         batch.push(job);
         while batch.len() < max_batch {
             match rx.try_recv() {

@@ -128,6 +128,16 @@ impl EventWriter {
         result
     }
 
+    /// Gives back the memory the connection's buffers grew to: a batch's
+    /// statement carries every payload of the batch (up to megabytes),
+    /// and the buffers keep their largest size. Call when the writer goes
+    /// idle; the next batch grows them again as needed.
+    pub fn shrink_buffers(&mut self) {
+        if let Some(conn) = &mut self.conn {
+            conn.shrink_buffers();
+        }
+    }
+
     async fn try_store(&mut self, events: &[EventToStore]) -> Result<Vec<StoreOutcome>> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
