@@ -28,16 +28,6 @@ impl Database {
             .min_connections(0)
             .acquire_timeout(Duration::from_secs(5))
             .idle_timeout(Duration::from_secs(600))
-            // A connection's buffers keep the size of the largest message
-            // they carried (a fold reads the count logs whole: hundreds of
-            // kilobytes); each is handed back when the connection returns
-            // to the pool, so that an idle server holds no such buffers.
-            .after_release(|conn, _| {
-                Box::pin(async move {
-                    conn.shrink_buffers();
-                    Ok(true)
-                })
-            })
             .connect_lazy_with(options);
         Self { pool }
     }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::write::count_logs::CountLog;
 use crate::{Database, Result};
 
 /// The issue fields an alert shows.
@@ -50,7 +51,7 @@ const ISSUE_COLUMNS: &str =
 impl Database {
     /// The issue an alert is about (`None` once deleted).
     pub async fn alert_issue(&self, issue_id: i64) -> Result<Option<AlertIssue>> {
-        self.fold_issue_counts_before_read().await;
+        self.fold_before_read(CountLog::Issues).await;
         Ok(sqlx::query_as(&format!(
             "SELECT {ISSUE_COLUMNS} FROM issues i WHERE i.id = $1"
         ))
@@ -91,7 +92,7 @@ impl Database {
     /// The issues a digest delivery stands for: their number and the first
     /// `limit` of them.
     pub async fn digest_members(&self, digest_id: i64, limit: i64) -> Result<DigestMembers> {
-        self.fold_issue_counts_before_read().await;
+        self.fold_before_read(CountLog::Issues).await;
         let total: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM alert_deliveries m JOIN issues i ON i.id = m.issue_id \
              WHERE m.digest_id = $1",

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::write::count_logs::CountLog;
 use crate::{Database, Result};
 
 impl Database {
@@ -51,7 +52,7 @@ impl Database {
         every: std::time::Duration,
     ) -> Result<u64> {
         // Candidates are picked by the issues' counters.
-        self.fold_issue_counts_before_read().await;
+        self.fold_before_read(CountLog::Issues).await;
         let mut tx = self.pool().begin().await?;
         // Locked so that two processes never check one destination at once
         // (the "not within the window" test and the insert must not race).

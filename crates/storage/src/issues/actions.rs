@@ -5,6 +5,7 @@ use chrono::Utc;
 use sqlx::PgConnection;
 
 use super::status::{IssueStatus, MuteConditions};
+use crate::write::count_logs::{self, CountLog};
 use crate::write::{issue_counts, tag_counts};
 use crate::{Database, Result, StorageError};
 
@@ -46,7 +47,7 @@ impl Database {
         actor: Option<i64>,
     ) -> Result<u64> {
         // "Resolved in next release" reads the latest release.
-        self.fold_issue_counts_before_read().await;
+        self.fold_before_read(CountLog::Issues).await;
         let mut tx = self.pool().begin().await?;
         let rows: Vec<(i64, Option<String>, i64, i64)> = sqlx::query_as(
             "SELECT id, last_release, times_seen, users_seen FROM issues WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
@@ -135,7 +136,7 @@ impl Database {
         // Not while tag counts are folded into these issues (the fold's
         // foreign-key check would fail); their pending counts are dropped
         // by the next fold.
-        tag_counts::lock_folding(&mut tx).await?;
+        count_logs::lock_folding(&mut tx).await?;
         // Deleting the issue rows first waits for any batch writing to
         // them (it holds their row locks); the events DELETE, a statement
         // of its own, then sees that batch's events too. (events.issue_id
@@ -190,8 +191,8 @@ async fn merge_in(
     sources: &[i64],
     actor: Option<i64>,
 ) -> Result<()> {
-    // Before the issue locks, in the fold's own order (see `tag_counts`).
-    tag_counts::lock_folding(conn).await?;
+    // Before the issue locks, in the fold's own order (see `count_logs`).
+    count_logs::lock_folding(conn).await?;
     let mut all: Vec<i64> = sources.to_vec();
     all.push(target);
     all.sort_unstable();

@@ -12,6 +12,7 @@ pub use super::activity::ActivityEntry;
 use super::search::IssueQuery;
 use super::status::IssueStatus;
 pub use super::tags::{TagDistribution, TagValueCount};
+use crate::write::count_logs::CountLog;
 use crate::{Database, Result};
 
 /// An issue as lists and pages show it.
@@ -208,7 +209,7 @@ const SUMMARY_COLUMNS: &str =
 impl Database {
     /// A page of issues matching a search, in a stable order.
     pub async fn list_issues(&self, req: &IssueListRequest<'_>) -> Result<IssuePage> {
-        self.fold_issue_counts_before_read().await;
+        self.fold_before_read(CountLog::Issues).await;
         req.query.fold_tag_counts_if_used(self).await;
         let limit = req.limit.clamp(1, 100);
         let col = req.sort.column();
@@ -299,7 +300,7 @@ impl Database {
         query: &IssueQuery,
         cap: i64,
     ) -> Result<i64> {
-        self.fold_issue_counts_before_read().await;
+        self.fold_before_read(CountLog::Issues).await;
         query.fold_tag_counts_if_used(self).await;
         // Not prepared, like the list (see there).
         Ok(count_query(project_ids, query, cap)
@@ -319,7 +320,7 @@ impl Database {
         cap: i64,
         budget: std::time::Duration,
     ) -> Result<Option<i64>> {
-        self.fold_issue_counts_before_read().await;
+        self.fold_before_read(CountLog::Issues).await;
         query.fold_tag_counts_if_used(self).await;
         let mut tx = self.pool().begin().await?;
         // SET cannot take a bind parameter; this is a number we format.
@@ -345,7 +346,7 @@ impl Database {
 
     /// One issue.
     pub async fn issue(&self, id: i64) -> Result<IssueSummary> {
-        self.fold_issue_counts_before_read().await;
+        self.fold_before_read(CountLog::Issues).await;
         Ok(sqlx::query_as(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM issues i JOIN projects p ON p.id = i.project_id WHERE i.id = $1"
         ))
@@ -356,7 +357,7 @@ impl Database {
 
     /// Several issues by id (any order; missing ids are simply absent).
     pub async fn issues_by_ids(&self, ids: &[i64]) -> Result<Vec<IssueSummary>> {
-        self.fold_issue_counts_before_read().await;
+        self.fold_before_read(CountLog::Issues).await;
         Ok(sqlx::query_as(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM issues i JOIN projects p ON p.id = i.project_id WHERE i.id = ANY($1) ORDER BY i.id"
         ))
@@ -410,7 +411,7 @@ impl IssueQuery {
     /// [`crate::write::tag_counts`]).
     async fn fold_tag_counts_if_used(&self, db: &Database) {
         if !self.tags.is_empty() || !self.not_tags.is_empty() {
-            db.fold_tag_counts_before_read().await;
+            db.fold_before_read(CountLog::Tags).await;
         }
     }
 }

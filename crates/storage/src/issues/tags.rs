@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
+use crate::write::count_logs::CountLog;
 use crate::{Database, Result};
 
 /// A tag of an issue with its most common values.
@@ -32,7 +33,7 @@ pub struct TagValueCount {
 impl Database {
     /// Every tag of an issue with its top `top_n` values, keys by frequency.
     pub async fn issue_tags(&self, issue_id: i64, top_n: i64) -> Result<Vec<TagDistribution>> {
-        self.fold_tag_counts_before_read().await;
+        self.fold_before_read(CountLog::Tags).await;
         let totals: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT key, sum(times_seen)::int8, count(*) FROM issue_tag_values WHERE issue_id = $1 \
              GROUP BY key ORDER BY sum(times_seen) DESC, key",
@@ -81,7 +82,7 @@ impl Database {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<TagValueCount>> {
-        self.fold_tag_counts_before_read().await;
+        self.fold_before_read(CountLog::Tags).await;
         Ok(sqlx::query_as(
             "SELECT value, times_seen AS count, first_seen, last_seen FROM issue_tag_values \
              WHERE issue_id = $1 AND key = $2 ORDER BY times_seen DESC, value OFFSET $3 LIMIT $4",

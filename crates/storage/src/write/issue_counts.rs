@@ -15,7 +15,7 @@
 //! once a second, a busy issue is written once a second.
 //!
 //! Everything that reads the counters folds first
-//! ([`Database::fold_issue_counts_before_read`]); what must be exact inside
+//! (`Database::fold_before_read`, in `count_logs`); what must be exact inside
 //! another transaction without folding (a mute's baseline, a mute's
 //! "N more events" at ingest) adds [`pending`] to the row.
 
@@ -25,8 +25,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgArguments;
 use sqlx::{Arguments, PgConnection, Postgres};
 
-use super::tag_counts::{lock_folding, log_is_empty};
-use crate::{Database, Result};
+use crate::Result;
 
 /// When an issue was seen in some events, and the releases at either end:
 /// what a batch gathers from its events (borrowing their releases) and a
@@ -264,7 +263,7 @@ pub(crate) async fn pending(
 }
 
 /// Points the pending counts of `sources` at `target` (a merge, which
-/// holds [`lock_folding`] and the issues' row locks): the next fold adds
+/// holds [`super::count_logs::lock_folding`] and the issues' row locks): the next fold adds
 /// them to the target instead of dropping them with the sources. Their
 /// pending new users, and the target's, are zeroed: the merge counts the
 /// target's users afresh from the `user` tag values, which already hold
@@ -285,33 +284,9 @@ pub(crate) async fn redirect(conn: &mut PgConnection, target: i64, sources: &[i6
     Ok(())
 }
 
-impl Database {
-    /// Folds every committed log row into `issues`; returns how many issues
-    /// were written. Counts of issues deleted meanwhile are dropped with
-    /// their log rows.
-    pub async fn fold_issue_counts(&self) -> Result<u64> {
-        let mut tx = self.pool().begin().await?;
-        lock_folding(&mut tx).await?;
-        let written = fold(&mut tx).await?;
-        tx.commit().await?;
-        Ok(written)
-    }
-
-    /// Folds before a read of the counters. A failure is logged, not
-    /// returned: the read then shows counts up to a second old.
-    pub(crate) async fn fold_issue_counts_before_read(&self) {
-        if log_is_empty(self, "issue_count_log").await {
-            return;
-        }
-        if let Err(e) = self.fold_issue_counts().await {
-            tracing::warn!(error = %e, "folding issue counts before a read failed");
-        }
-    }
-}
-
 /// The fold itself, inside the caller's transaction, which must hold
-/// [`lock_folding`].
-async fn fold(conn: &mut PgConnection) -> Result<u64> {
+/// [`super::count_logs::lock_folding`].
+pub(super) async fn fold(conn: &mut PgConnection) -> Result<u64> {
     let rows: Vec<LogRow> = sqlx::query_as(
         "DELETE FROM issue_count_log \
          RETURNING issue_ids, counts, new_users, first_seen, last_seen, levels, \

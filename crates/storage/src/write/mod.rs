@@ -15,6 +15,7 @@
 //! trip costs far more than the work PostgreSQL does for it, so the batch
 //! uses as few statements as it can (see [`EventWriter`]).
 
+pub(crate) mod count_logs;
 mod counters;
 mod grouping;
 pub mod issue_counts;

@@ -13,7 +13,7 @@
 //! write path. Folded once a second, a busy counter is written once a
 //! second instead of once per batch.
 //!
-//! Everything that reads the counters folds first (see [`Database::fold_tag_counts`]),
+//! Everything that reads the counters folds first (see `count_logs`),
 //! so readers see every committed event's tags. The `user` tag is not
 //! logged: the write path upserts it directly, as it must know at once
 //! whether a user is new.
@@ -24,52 +24,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 use super::counters::{CounterColumns, SeenCount};
-use crate::{Database, Result};
-
-impl Database {
-    /// Folds every committed log row into `issue_tag_values`; returns how
-    /// many counter rows were written. Counts of issues deleted meanwhile
-    /// are dropped with their log rows.
-    pub async fn fold_tag_counts(&self) -> Result<u64> {
-        let mut tx = self.pool().begin().await?;
-        lock_folding(&mut tx).await?;
-        let written = fold(&mut tx).await?;
-        tx.commit().await?;
-        Ok(written)
-    }
-
-    /// Folds before a read of the counters. A failure is logged, not
-    /// returned: the read then shows counts up to a second old.
-    pub(crate) async fn fold_tag_counts_before_read(&self) {
-        if log_is_empty(self, "issue_tag_count_log").await {
-            return;
-        }
-        if let Err(e) = self.fold_tag_counts().await {
-            tracing::warn!(error = %e, "folding tag counts before a read failed");
-        }
-    }
-}
-
-/// Whether a count log has no row, checked before a read folds it: most
-/// reads find it empty (nothing stored in the last second), and seeing
-/// that is one round trip, not a fold's four. An error counts as "not
-/// empty": the fold then runs and reports it.
-pub(crate) async fn log_is_empty(db: &Database, log: &'static str) -> bool {
-    let query = format!("SELECT NOT EXISTS (SELECT 1 FROM {log})");
-    let empty: std::result::Result<bool, sqlx::Error> =
-        sqlx::query_scalar(&query).fetch_one(db.pool()).await;
-    empty.unwrap_or(false)
-}
-
-/// Serialises folding with the issue actions that move or delete counters
-/// (merge, delete). Those take it before they lock any issue, as folding
-/// itself does, so the two never wait on each other in opposite orders.
-pub(crate) async fn lock_folding(conn: &mut PgConnection) -> Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('moth.issue_tag_count_log'))")
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
+use crate::Result;
 
 /// A log row: parallel arrays of (issue, key, value, count, first seen,
 /// last seen).
@@ -83,7 +38,7 @@ type LogRow = (
 );
 
 /// The fold itself, inside the caller's transaction, which must hold
-/// [`lock_folding`]. The log rows are added up here rather than in SQL:
+/// [`super::count_logs::lock_folding`]. The log rows are added up here rather than in SQL:
 /// unnesting and grouping ~10,000 counts a second cost PostgreSQL ~2 µs
 /// each, several times what a map costs.
 pub(crate) async fn fold(conn: &mut PgConnection) -> Result<u64> {
