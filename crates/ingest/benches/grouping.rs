@@ -1,6 +1,8 @@
 //! Grouping throughput over every event capture in `fixtures/sdk-captures`
 //! (normalised as ingest does, then grouped: hashes, title, culprit,
-//! metadata). Criterion reports it as elements/s, one element per event:
+//! metadata), computed each time (`all_event_captures`) and found in the
+//! grouping cache, as a repeat of a recent event is (`all_event_captures_cached`).
+//! Criterion reports it as elements/s, one element per event:
 //!
 //! ```sh
 //! cargo bench -p moth-ingest --bench grouping
@@ -9,7 +11,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use moth_ingest::grouping::group_event;
+use moth_ingest::grouping::{group_event, group_uncached};
 
 // Shared with the `dump_grouping` example, which reads the other fields.
 #[allow(dead_code)]
@@ -24,6 +26,13 @@ fn grouping(c: &mut Criterion) {
     let mut group = c.benchmark_group("grouping");
     group.throughput(Throughput::Elements(events.len() as u64));
     group.bench_function("all_event_captures", |b| {
+        b.iter(|| {
+            for event in &events {
+                black_box(group_uncached(black_box(event)));
+            }
+        })
+    });
+    group.bench_function("all_event_captures_cached", |b| {
         b.iter(|| {
             for event in &events {
                 black_box(group_event(black_box(event)));

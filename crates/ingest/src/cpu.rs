@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::IngestError;
+use crate::grouping::forget_cached_groupings;
 
 type Task = Box<dyn FnOnce() + Send + 'static>;
 
@@ -29,8 +30,9 @@ pub struct CpuPool {
 
 impl CpuPool {
     /// Starts `threads` threads (at least one). A thread that has had no
-    /// work for a second calls `on_idle` once, then waits on; the binary
-    /// hands the memory the thread freed back to the system there.
+    /// work for a second empties its grouping cache and calls `on_idle`
+    /// once, then waits on; the binary hands the memory the thread freed
+    /// back to the system there.
     pub fn new(threads: usize, on_idle: Option<fn()>) -> Self {
         let (tasks, queue) = mpsc::channel::<Task>();
         let queue = Arc::new(Mutex::new(queue));
@@ -79,12 +81,16 @@ impl CpuPool {
 /// queue's lock is held only while waiting for a task, never while the
 /// idle hook runs.
 fn next_task(queue: &Mutex<mpsc::Receiver<Task>>, on_idle: Option<fn()>) -> Option<Task> {
-    if let Some(on_idle) = on_idle {
-        let waited = queue.lock().ok()?.recv_timeout(IDLE_AFTER);
-        match waited {
-            Ok(task) => return Some(task),
-            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
-            Err(mpsc::RecvTimeoutError::Timeout) => on_idle(),
+    let waited = queue.lock().ok()?.recv_timeout(IDLE_AFTER);
+    match waited {
+        Ok(task) => return Some(task),
+        Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            // Before the hook, so that the memory is handed back with the rest.
+            forget_cached_groupings();
+            if let Some(on_idle) = on_idle {
+                on_idle();
+            }
         }
     }
     queue.lock().ok()?.recv().ok()
@@ -116,6 +122,18 @@ mod tests {
         assert_eq!(pool.run(|| 7).await.unwrap(), 7);
     }
 
+    /// Waits (up to 10 s) until an idle hook counting into `calls` ran.
+    async fn wait_for_a_call(calls: &AtomicUsize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while calls.load(Ordering::SeqCst) == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the idle hook never ran"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     static IDLE_CALLS: AtomicUsize = AtomicUsize::new(0);
 
     fn count_idle() {
@@ -126,17 +144,32 @@ mod tests {
     async fn a_thread_idle_for_a_second_calls_the_hook_once_and_works_on() {
         let pool = CpuPool::new(1, Some(count_idle));
         assert_eq!(pool.run(|| 1).await.unwrap(), 1);
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while IDLE_CALLS.load(Ordering::SeqCst) == 0 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the idle hook never ran"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_for_a_call(&IDLE_CALLS).await;
         // Once per idle stretch, not once a second.
         tokio::time::sleep(IDLE_AFTER * 2).await;
         assert_eq!(IDLE_CALLS.load(Ordering::SeqCst), 1);
         assert_eq!(pool.run(|| 2).await.unwrap(), 2);
+    }
+
+    static IDLE_AFTER_GROUPING: AtomicUsize = AtomicUsize::new(0);
+
+    fn count_idle_after_grouping() {
+        IDLE_AFTER_GROUPING.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[tokio::test]
+    async fn an_idle_thread_forgets_its_cached_groupings() {
+        use crate::grouping::{cached_groupings, group_event};
+        let pool = CpuPool::new(1, Some(count_idle_after_grouping));
+        let cached = pool
+            .run(|| {
+                group_event(&serde_json::json!({"message": "hello"}));
+                cached_groupings()
+            })
+            .await
+            .unwrap();
+        assert_eq!(cached, 1);
+        wait_for_a_call(&IDLE_AFTER_GROUPING).await;
+        assert_eq!(pool.run(cached_groupings).await.unwrap(), 0);
     }
 }

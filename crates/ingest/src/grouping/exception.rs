@@ -10,10 +10,11 @@ use super::platform::Platform;
 use super::stacktrace::Stack;
 use super::str_field;
 
-/// The exception objects of an event, innermost/oldest first, tolerating
-/// `{"values": [...]}`, a bare list, or a single exception object.
-pub(crate) fn exception_values(event: &Value) -> Vec<&Value> {
-    match event.get("exception") {
+/// The exception objects of an event's `exception`, innermost/oldest
+/// first, tolerating `{"values": [...]}`, a bare list, or a single
+/// exception object.
+pub(crate) fn exception_values(exception: Option<&Value>) -> Vec<&Value> {
+    match exception {
         Some(Value::Array(a)) => a.iter().filter(|e| e.is_object()).collect(),
         Some(e @ Value::Object(o)) => match o.get("values") {
             Some(Value::Array(a)) => a.iter().filter(|e| e.is_object()).collect(),
@@ -416,18 +417,15 @@ mod tests {
 
     #[test]
     fn accepts_legacy_shapes() {
+        assert_eq!(exception_values(Some(&json!([{"type": "A"}]))).len(), 1);
         assert_eq!(
-            exception_values(&json!({"exception": [{"type": "A"}]})).len(),
+            exception_values(Some(&json!({"type": "A", "value": "b"}))).len(),
             1
         );
         assert_eq!(
-            exception_values(&json!({"exception": {"type": "A", "value": "b"}})).len(),
+            exception_values(Some(&json!({"values": [null, {"type": "A"}]}))).len(),
             1
         );
-        assert_eq!(
-            exception_values(&json!({"exception": {"values": [null, {"type": "A"}]}})).len(),
-            1
-        );
-        assert!(exception_values(&json!({"exception": "nope"})).is_empty());
+        assert!(exception_values(Some(&json!("nope"))).is_empty());
     }
 }

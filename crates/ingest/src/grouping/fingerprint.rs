@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::frame::RawFrame;
 use super::hash::{hash_tokens, md5_hex, TokenHasher};
+use super::input::trimmed;
 use super::path::basename;
 use super::stacktrace::crash_frame;
 use super::{str_field, EventView, Variant};
@@ -37,7 +38,7 @@ pub(crate) fn hashes(
     view: &EventView<'_>,
     variants: &[Variant<'_>],
 ) -> (Vec<String>, Vec<&'static str>) {
-    if let Some(checksum) = str_field(view.event, "checksum") {
+    if let Some(checksum) = trimmed(view.input.checksum) {
         let hash = if checksum.len() == 32 && checksum.bytes().all(|b| b.is_ascii_hexdigit()) {
             checksum.to_ascii_lowercase()
         } else {
@@ -96,7 +97,7 @@ fn hybrid_name(name: &str) -> &'static str {
 
 /// The event's fingerprint with variables resolved; empty = default.
 fn resolve<'a>(view: &EventView<'a>) -> Vec<Entry<'a>> {
-    let Some(list) = view.event.get("fingerprint").and_then(Value::as_array) else {
+    let Some(list) = view.input.fingerprint.and_then(Value::as_array) else {
         return Vec::new();
     };
     let mut crash: Option<Option<RawFrame<'a>>> = None;
@@ -138,11 +139,11 @@ fn resolve_variable<'a>(
     name: &str,
     crash: Option<&RawFrame<'a>>,
 ) -> Option<Cow<'a, str>> {
-    let event = view.event;
+    let input = &view.input;
     let last_exc = view.exceptions.last().copied();
     let or = |v: Option<&'a str>, missing: &'static str| Cow::Borrowed(v.unwrap_or(missing));
     let value = match name {
-        "transaction" => or(str_field(event, "transaction"), "<no-transaction>"),
+        "transaction" => or(trimmed(input.transaction), "<no-transaction>"),
         "message" => {
             let (template, formatted) = view.logentry();
             let exc_value = last_exc.and_then(|e| str_field(e, "value"));
@@ -163,11 +164,11 @@ fn resolve_variable<'a>(
         "package" | "stack.package" => {
             or(crash.and_then(|f| f.package).map(basename), "<no-package>")
         }
-        "level" => or(str_field(event, "level"), "error"),
-        "logger" => or(str_field(event, "logger"), "<no-logger>"),
+        "level" => or(trimmed(input.level), "error"),
+        "logger" => or(trimmed(input.logger), "<no-logger>"),
         _ => {
             let tag = name.strip_prefix("tags.")?;
-            match tag_value(event, tag) {
+            match tag_value(input.tags, tag) {
                 Some(v) => v,
                 None => Cow::Owned(format!("<no-value-for-tag-{tag}>")),
             }
@@ -176,14 +177,14 @@ fn resolve_variable<'a>(
     Some(value)
 }
 
-/// A tag's value from `[[k, v], ...]` or `{k: v}`.
-fn tag_value<'a>(event: &'a Value, key: &str) -> Option<Cow<'a, str>> {
+/// A tag's value from the event's tags, `[[k, v], ...]` or `{k: v}`.
+fn tag_value<'a>(tags: Option<&'a Value>, key: &str) -> Option<Cow<'a, str>> {
     let as_text = |v: &'a Value| match v {
         Value::String(s) => Some(Cow::Borrowed(s.as_str())),
         Value::Null => None,
         other => Some(Cow::Owned(other.to_string())),
     };
-    match event.get("tags")? {
+    match tags? {
         Value::Array(pairs) => pairs.iter().find_map(|p| {
             let pair = p.as_array()?;
             (pair.first()?.as_str()? == key).then(|| pair.get(1).and_then(as_text))?

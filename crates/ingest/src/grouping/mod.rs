@@ -13,12 +13,14 @@
 //! checksum then decides the final hashes, and nothing at all contributing
 //! gives one fallback hash.
 
+mod cache;
 mod exception;
 mod fingerprint;
 mod frame;
 mod function;
 mod hash;
 mod in_app;
+mod input;
 mod message;
 mod path;
 mod platform;
@@ -32,9 +34,13 @@ pub(crate) mod tests;
 use serde_json::Value;
 
 use hash::Token;
+use input::{trimmed, GroupingInput};
 use platform::Platform;
 use stacktrace::{frames_of, selected_thread, Stack};
 
+#[cfg(test)]
+pub(crate) use cache::cached_groupings;
+pub use cache::forget_cached_groupings;
 pub use in_app::frame_in_app;
 pub use message::normalize_message_for_grouping;
 
@@ -85,8 +91,21 @@ impl IssueKind {
 ///
 /// Tolerates missing or oddly shaped fields (legacy `message` strings,
 /// bare exception lists, tags as an object): it never panics on input.
+///
+/// Remembers results per thread (see [`cache`]): an event whose grouping
+/// input was seen recently gets the result computed then.
 pub fn group_event(event: &Value) -> Grouping {
-    let view = EventView::new(event);
+    let input = GroupingInput::of(event);
+    cache::cached(&input, || group(input))
+}
+
+/// [`group_event`] without the cache: always computes.
+pub fn group_uncached(event: &Value) -> Grouping {
+    group(GroupingInput::of(event))
+}
+
+fn group(input: GroupingInput<'_>) -> Grouping {
+    let view = EventView::new(input);
     let analysis = analyze(&view);
     let (hashes, variant_names) = fingerprint::hashes(&view, &analysis.variants);
     let p = title::present(&view, analysis.main_exception, analysis.message_event);
@@ -105,7 +124,7 @@ pub fn group_event(event: &Value) -> Grouping {
 /// "frame", "module=app.views", ...]), ...]`. Empty when nothing contributes
 /// (the event gets the fallback hash). Fingerprints are not applied.
 pub fn hash_inputs(event: &Value) -> Vec<(&'static str, Vec<String>)> {
-    let view = EventView::new(event);
+    let view = EventView::new(GroupingInput::of(event));
     analyze(&view)
         .variants
         .iter()
@@ -115,40 +134,37 @@ pub fn hash_inputs(event: &Value) -> Vec<(&'static str, Vec<String>)> {
 
 /// A non-empty, trimmed string field.
 pub(crate) fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    trimmed(v.get(key))
 }
 
 /// The parts of an event every step needs, read once.
 pub(crate) struct EventView<'a> {
-    pub event: &'a Value,
+    pub input: GroupingInput<'a>,
     pub platform: Platform,
     /// Exception objects, innermost first, the raised one last.
     pub exceptions: Vec<&'a Value>,
 }
 
 impl<'a> EventView<'a> {
-    fn new(event: &'a Value) -> Self {
+    fn new(input: GroupingInput<'a>) -> Self {
         EventView {
-            event,
-            platform: str_field(event, "platform").map_or(Platform::Other, Platform::parse),
-            exceptions: exception::exception_values(event),
+            platform: trimmed(input.platform).map_or(Platform::Other, Platform::parse),
+            exceptions: exception::exception_values(input.exception),
+            input,
         }
     }
 
     /// `(template, formatted)` from `logentry`, else the legacy `message`.
     pub(crate) fn logentry(&self) -> (Option<&'a str>, Option<&'a str>) {
-        let e = self.event;
-        let entry = e
-            .get("logentry")
-            .or_else(|| e.get("sentry.interfaces.Message"))
+        let entry = self
+            .input
+            .logentry
+            .or(self.input.message_interface)
             .filter(|v| v.is_object());
         if let Some(le) = entry {
             return (str_field(le, "message"), str_field(le, "formatted"));
         }
-        match e.get("message") {
+        match self.input.message {
             Some(Value::String(s)) => (None, Some(s.trim()).filter(|s| !s.is_empty())),
             Some(obj @ Value::Object(_)) => {
                 (str_field(obj, "message"), str_field(obj, "formatted"))
@@ -166,11 +182,11 @@ impl<'a> EventView<'a> {
                 return frames;
             }
         }
-        let top = frames_of(self.event.get("stacktrace"));
+        let top = frames_of(self.input.stacktrace);
         if !top.is_empty() {
             return top;
         }
-        selected_thread(self.event).map_or(&[], |t| frames_of(t.get("stacktrace")))
+        selected_thread(self.input.threads).map_or(&[], |t| frames_of(t.get("stacktrace")))
     }
 }
 
@@ -231,11 +247,8 @@ fn analyze<'a>(view: &EventView<'a>) -> Analysis<'a> {
             return analysis;
         }
     }
-    let thread_stack = selected_thread(view.event).and_then(|t| t.get("stacktrace"));
-    for st in [thread_stack, view.event.get("stacktrace")]
-        .into_iter()
-        .flatten()
-    {
+    let thread_stack = selected_thread(view.input.threads).and_then(|t| t.get("stacktrace"));
+    for st in [thread_stack, view.input.stacktrace].into_iter().flatten() {
         let stack = Stack::build(Some(st), view.platform);
         let (mut app, mut system) = (Vec::new(), Vec::new());
         let app_stack = stack.push_tokens(true, &mut app);

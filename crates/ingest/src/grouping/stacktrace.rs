@@ -85,8 +85,8 @@ pub(crate) fn frames_of(stacktrace: Option<&Value>) -> &[Value] {
 
 /// The thread whose stack explains the event: the single crashed thread,
 /// else the single current one, else the only thread.
-pub(crate) fn selected_thread(event: &Value) -> Option<&Value> {
-    let threads = match event.get("threads")? {
+pub(crate) fn selected_thread(threads: Option<&Value>) -> Option<&Value> {
+    let threads = match threads? {
         Value::Array(a) => a.as_slice(),
         t => t
             .get("values")
@@ -203,11 +203,11 @@ mod tests {
             {"id": 1, "crashed": false, "current": true, "stacktrace": {"frames": []}},
             {"id": 2, "crashed": true},
         ]}});
-        assert_eq!(selected_thread(&ev).unwrap()["id"], 2);
+        assert_eq!(selected_thread(ev.get("threads")).unwrap()["id"], 2);
         let ev = json!({"threads": [{"id": 7}]});
-        assert_eq!(selected_thread(&ev).unwrap()["id"], 7);
+        assert_eq!(selected_thread(ev.get("threads")).unwrap()["id"], 7);
         let ev = json!({"threads": {"values": [{"id": 1}, {"id": 2}]}});
-        assert!(selected_thread(&ev).is_none());
+        assert!(selected_thread(ev.get("threads")).is_none());
     }
 
     #[test]

@@ -4,6 +4,7 @@ use serde_json::{json, Map, Value};
 
 use super::exception::is_synthetic;
 use super::frame::RawFrame;
+use super::input::trimmed;
 use super::path::derive_js_module;
 use super::platform::Platform;
 use super::stacktrace::{crash_frame, frames_of};
@@ -112,8 +113,8 @@ fn message_title(view: &EventView<'_>) -> String {
 /// `event.culprit`, else `transaction`, else where the error happened (the
 /// crash frame), else the request URL.
 fn culprit(view: &EventView<'_>, synthetic_error: bool) -> String {
-    let event = view.event;
-    if let Some(c) = str_field(event, "culprit").or_else(|| str_field(event, "transaction")) {
+    let input = &view.input;
+    if let Some(c) = trimmed(input.culprit).or_else(|| trimmed(input.transaction)) {
         return truncate(c, MAX_CULPRIT);
     }
     let generated = if synthetic_error {
@@ -128,10 +129,7 @@ fn culprit(view: &EventView<'_>, synthetic_error: bool) -> String {
     if !generated.is_empty() {
         return truncate(&generated, MAX_CULPRIT);
     }
-    let url = event
-        .get("request")
-        .and_then(|r| str_field(r, "url"))
-        .unwrap_or("");
+    let url = trimmed(input.request_url).unwrap_or("");
     truncate(url, MAX_CULPRIT)
 }
 
