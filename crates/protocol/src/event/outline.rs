@@ -139,18 +139,50 @@ impl<'de> Visitor<'de> for Part {
             Part::Frame => 8,
             _ => 4,
         });
-        while let Some(key) = map.next_key::<String>()? {
-            let value = match self.child(&key) {
-                Child::Skip => {
+        while let Some(field) = map.next_key_seed(FieldOf(self))? {
+            let (key, value) = match field {
+                Field::Skipped => {
                     map.next_value::<Checked>()?;
                     continue;
                 }
-                Child::Whole => map.next_value::<Value>()?,
-                Child::Part(part) => map.next_value_seed(part)?,
+                Field::Kept(key, Child::Part(part)) => (key, map.next_value_seed(part)?),
+                Field::Kept(key, _) => (key, map.next_value::<Value>()?),
             };
             out.insert(key, value);
         }
         Ok(Value::Object(out))
+    }
+}
+
+/// A key of an object in `Part`, with what becomes of its value. Only a
+/// kept key is copied out of the payload.
+enum Field {
+    Skipped,
+    Kept(String, Child),
+}
+
+struct FieldOf(Part);
+
+impl<'de> DeserializeSeed<'de> for FieldOf {
+    type Value = Field;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Field, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldOf {
+    type Value = Field;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Field, E> {
+        Ok(match self.0.child(key) {
+            Child::Skip => Field::Skipped,
+            child => Field::Kept(key.to_owned(), child),
+        })
     }
 }
 
