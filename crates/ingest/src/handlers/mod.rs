@@ -10,8 +10,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::{DateTime, Utc};
 use moth_protocol::event::NormalizeOptions;
 use moth_protocol::event_id::EventId;
@@ -50,11 +50,21 @@ fn normalize_options(
 }
 
 /// `{"id": "<32 hex>"}`, or `{}` when there is no event id to report.
+/// Written out directly: an event id is 32 hex digits, nothing to escape
+/// (every stored event is answered this way; no JSON map for it).
 fn answer(id: Option<EventId>) -> Response {
-    match id {
-        Some(id) => Json(serde_json::json!({ "id": id.to_string() })).into_response(),
-        None => Json(serde_json::json!({})).into_response(),
-    }
+    let body = match id {
+        Some(id) => format!("{{\"id\":\"{id}\"}}"),
+        None => "{}".to_string(),
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// A slot for this request, or 429 at once when Moth already works on as
@@ -97,5 +107,26 @@ mod tests {
             Err(IngestError::BadProjectId(_))
         ));
         assert!(parse_project_id("-1").is_err());
+    }
+
+    #[tokio::test]
+    async fn the_answer_is_json_with_the_event_id() {
+        let id = EventId::parse("9031cbfe37e942179f558d8796e1e9b4").unwrap();
+        for (id, expected) in [
+            (
+                Some(id),
+                serde_json::json!({"id": "9031cbfe37e942179f558d8796e1e9b4"}),
+            ),
+            (None, serde_json::json!({})),
+        ] {
+            let response = answer(id);
+            assert_eq!(response.status(), 200);
+            assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+            let body = axum::body::to_bytes(response.into_body(), 1024)
+                .await
+                .unwrap();
+            let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(parsed, expected);
+        }
     }
 }
