@@ -33,11 +33,13 @@ pub async fn update_tag_values(
         let e = &events[i];
         let issue = issue_of[&i];
         let mut add = |key: &str, value: &str| {
-            let entry = agg.entry((issue, pg_text(key), pg_text(value))).or_insert((
-                0,
-                e.timestamp,
-                e.timestamp,
-            ));
+            let entry = agg
+                .entry((
+                    issue,
+                    pg_text(key).into_owned(),
+                    pg_text(value).into_owned(),
+                ))
+                .or_insert((0, e.timestamp, e.timestamp));
             entry.0 += 1;
             entry.1 = entry.1.min(e.timestamp);
             entry.2 = entry.2.max(e.timestamp);
@@ -157,7 +159,7 @@ pub async fn update_counts_and_releases(
         *per_project.entry((e.project_id, hour)).or_default() += 1;
         if let Some(r) = &e.release {
             let seen = releases
-                .entry((e.project_id, pg_text(r)))
+                .entry((e.project_id, pg_text(r).into_owned()))
                 .or_insert((e.received_at, e.received_at));
             seen.0 = seen.0.min(e.received_at);
             seen.1 = seen.1.max(e.received_at);

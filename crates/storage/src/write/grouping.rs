@@ -185,11 +185,11 @@ async fn attach_hashes(
 pub(crate) fn sanitize_json(v: &serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match v {
-        Value::String(s) => Value::String(pg_text(s)),
+        Value::String(s) => Value::String(pg_text(s).into_owned()),
         Value::Array(a) => Value::Array(a.iter().map(sanitize_json).collect()),
         Value::Object(o) => Value::Object(
             o.iter()
-                .map(|(k, v)| (pg_text(k), sanitize_json(v)))
+                .map(|(k, v)| (pg_text(k).into_owned(), sanitize_json(v)))
                 .collect(),
         ),
         other => other.clone(),

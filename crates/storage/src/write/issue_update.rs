@@ -193,12 +193,12 @@ impl IssueDelta<'_> {
             seen: SeenSpan {
                 first_seen: self.seen.first_seen,
                 last_seen: self.seen.last_seen,
-                first_release: self.seen.first_release.map(pg_text),
-                last_release: self.seen.last_release.map(pg_text),
+                first_release: self.seen.first_release.map(|r| pg_text(r).into_owned()),
+                last_release: self.seen.last_release.map(|r| pg_text(r).into_owned()),
             },
             level: self.level,
-            title: pg_text(&self.latest.title),
-            culprit: pg_text(&self.latest.culprit),
+            title: pg_text(&self.latest.title).into_owned(),
+            culprit: pg_text(&self.latest.culprit).into_owned(),
             metadata: sanitize_json(&self.latest.metadata),
         }
     }

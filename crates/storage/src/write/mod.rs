@@ -22,6 +22,7 @@ pub mod issue_counts;
 mod issue_update;
 pub mod tag_counts;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -346,10 +347,11 @@ async fn insert_attachments(
 }
 
 /// PostgreSQL text cannot hold NUL characters; event data may.
-pub(crate) fn pg_text(s: &str) -> String {
+/// Borrowed unless there is one to remove (almost never).
+pub(crate) fn pg_text(s: &str) -> Cow<'_, str> {
     if s.contains('\0') {
-        s.replace('\0', "")
+        Cow::Owned(s.replace('\0', ""))
     } else {
-        s.to_string()
+        Cow::Borrowed(s)
     }
 }
