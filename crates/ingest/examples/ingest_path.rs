@@ -2,15 +2,19 @@
 //! decompress, parse the envelope, normalise, group, and pack the payload:
 //! a brotli or gzip body is kept as sent (its event normalised in outline),
 //! as ingest does; add `normalized` to normalise the whole event, then
-//! serialise and compress it instead (the form of other bodies).
+//! serialise and compress it instead (the form of other bodies); add
+//! `miss` to empty the grouping cache before each event, so that every
+//! event is grouped anew (by default every event after the first repeats
+//! the first's grouping input, as an issue's events mostly do).
 //! For profiling with instruction counts, which do not depend on machine
-//! load: `valgrind --tool=callgrind target/release/examples/ingest_path BODY br 200 [normalized]`
+//! load: `valgrind --tool=callgrind target/release/examples/ingest_path BODY br 200 [normalized] [miss]`
 //! (make BODY with `moth-loadgen --dsn DSN --fixtures fixtures/sdk-captures
 //! --write-sample BODY --compression brotli`; any DSN, nothing is sent).
 //! Per event: the difference between N = 400 and N = 100, divided by 300.
 
 use bytes::Bytes;
 use moth_ingest::body::decompress_bytes;
+use moth_ingest::grouping::forget_cached_groupings;
 use moth_ingest::prepare::prepare;
 use moth_protocol::envelope::{Envelope, ItemType};
 use moth_protocol::event::NormalizeOptions;
@@ -24,10 +28,12 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let path = args
         .next()
-        .expect("usage: ingest_path BODY [br|gzip|none] [N] [normalized]");
+        .expect("usage: ingest_path BODY [br|gzip|none] [N] [normalized] [miss]");
     let encoding = args.next().unwrap_or_else(|| "br".into());
     let n: usize = args.next().map(|s| s.parse().expect("N")).unwrap_or(1000);
-    let normalized = args.next().as_deref() == Some("normalized");
+    let flags: Vec<String> = args.collect();
+    let normalized = flags.iter().any(|f| f == "normalized");
+    let miss = flags.iter().any(|f| f == "miss");
     let body = Bytes::from(std::fs::read(&path).expect("read body"));
     let kept_as = match encoding.as_str() {
         "br" => Some(BodyEncoding::Brotli),
@@ -37,6 +43,9 @@ fn main() {
     let started = std::time::Instant::now();
     let mut stored = 0usize;
     for _ in 0..n {
+        if miss {
+            forget_cached_groupings();
+        }
         // The server's own decoder (its first size guess, its budget).
         let raw = match encoding.as_str() {
             "br" | "gzip" => decompress_bytes(&body, &encoding, 64 << 20).expect("decompresses"),
