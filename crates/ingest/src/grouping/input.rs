@@ -52,7 +52,10 @@ impl<'a> GroupingInput<'a> {
                 "checksum" => &mut input.checksum,
                 "culprit" => &mut input.culprit,
                 "transaction" => &mut input.transaction,
-                "request" => &mut input.request_url,
+                "request" => {
+                    input.request_url = value.get("url");
+                    continue;
+                }
                 "tags" => &mut input.tags,
                 "level" => &mut input.level,
                 "logger" => &mut input.logger,
@@ -60,7 +63,6 @@ impl<'a> GroupingInput<'a> {
             };
             *slot = Some(value);
         }
-        input.request_url = input.request_url.and_then(|r| r.get("url"));
         input
     }
 

@@ -145,8 +145,8 @@ impl<'de> Visitor<'de> for Part {
                     map.next_value::<Checked>()?;
                     continue;
                 }
-                Field::Kept(key, Child::Part(part)) => (key, map.next_value_seed(part)?),
-                Field::Kept(key, _) => (key, map.next_value::<Value>()?),
+                Field::Whole(key) => (key, map.next_value::<Value>()?),
+                Field::Part(key, part) => (key, map.next_value_seed(part)?),
             };
             out.insert(key, value);
         }
@@ -158,7 +158,8 @@ impl<'de> Visitor<'de> for Part {
 /// kept key is copied out of the payload.
 enum Field {
     Skipped,
-    Kept(String, Child),
+    Whole(String),
+    Part(String, Part),
 }
 
 struct FieldOf(Part);
@@ -181,7 +182,8 @@ impl<'de> Visitor<'de> for FieldOf {
     fn visit_str<E>(self, key: &str) -> Result<Field, E> {
         Ok(match self.0.child(key) {
             Child::Skip => Field::Skipped,
-            child => Field::Kept(key.to_owned(), child),
+            Child::Whole => Field::Whole(key.to_owned()),
+            Child::Part(part) => Field::Part(key.to_owned(), part),
         })
     }
 }
