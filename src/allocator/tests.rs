@@ -85,6 +85,49 @@ fn transparent_huge_pages_are_off_unless_asked_for() {
     }
 }
 
+/// mimalloc is built never to advise its memory for huge pages: even
+/// with `MIMALLOC_ALLOW_THP=1`, where Moth leaves the process alone, none
+/// of its memory is in huge pages. A real check where the kernel gives
+/// them only when asked (mode `madvise`, as on our machines); in mode
+/// `always` the kernel would use them unasked, so there is nothing to see.
+#[test]
+fn mimalloc_never_asks_for_huge_pages() {
+    let mode =
+        std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").unwrap_or_default();
+    if !mode.contains("[madvise]") {
+        return;
+    }
+    match std::env::var(CHILD).as_deref() {
+        Ok("no-thp") => {
+            tune();
+            assert!(
+                !thp_disabled(),
+                "the variable should leave the process alone"
+            );
+            // ~32 MB in small blocks, enough to span whole 2 MB pages.
+            let blocks: Vec<Box<[u8; 200]>> = (0..160_000).map(|_| Box::new([7u8; 200])).collect();
+            let huge = anon_huge_pages_kb();
+            drop(blocks);
+            assert_eq!(huge, 0, "{huge} KB of huge pages");
+        }
+        Ok(_) => {}
+        Err(_) => {
+            let test = "mimalloc_never_asks_for_huge_pages";
+            let env = [(ALLOW_THP_VAR, "1")];
+            assert!(child_passes(test, "no-thp", &env), "huge pages were used");
+        }
+    }
+}
+
+fn anon_huge_pages_kb() -> u64 {
+    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap();
+    let line = rollup
+        .lines()
+        .find(|l| l.starts_with("AnonHugePages:"))
+        .unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
 fn rss_anon_kb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let line = status.lines().find(|l| l.starts_with("RssAnon:")).unwrap();
