@@ -131,11 +131,11 @@ class Group:
 
     Pss is read at most every `pss_every` seconds (the samples between carry
     no memory figure): the kernel computes it by walking the page tables of
-    every process, ~12 ms of CPU per sample for PostgreSQL with its shared
-    buffers mapped, more as they fill. Read every 150 ms, that took ~4-6 %
-    of a two-core machine from the servers being measured. Pss of a tree
-    (shared buffers, interpreters) changes slowly, so a peak read once a
-    second is the same peak.
+    every process, ~12 ms of kernel time per sample for PostgreSQL after a
+    short load (196 MB of Pss), more as its shared buffers fill. Read every
+    150 ms, that took at least ~7 % of one core from the servers being
+    measured. Pss of a tree (shared buffers, interpreters) changes slowly,
+    so a peak read once a second is the same peak.
     """
 
     def __init__(self, name, kind, roots, pss_every=1.0):
