@@ -119,19 +119,19 @@ fn mimalloc_never_asks_for_huge_pages() {
     }
 }
 
-fn anon_huge_pages_kb() -> u64 {
-    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap();
-    let line = rollup
-        .lines()
-        .find(|l| l.starts_with("AnonHugePages:"))
-        .unwrap();
+/// A `Name:   N kB` line of a `/proc/self` file, in kB.
+fn proc_self_kb(file: &str, name: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/self/{file}")).unwrap();
+    let line = text.lines().find(|l| l.starts_with(name)).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
+fn anon_huge_pages_kb() -> u64 {
+    proc_self_kb("smaps_rollup", "AnonHugePages:")
+}
+
 fn rss_anon_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("RssAnon:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    proc_self_kb("status", "RssAnon:")
 }
 
 /// Memory a thread freed goes back to the system when the thread
