@@ -7,6 +7,8 @@ other section (other engineers' benchmarks) is kept as it is.
 import math
 import os
 
+import calibrate
+
 START = "<!-- bench-ingest:start (written by scripts/bench-ingest; edits between these markers are overwritten) -->"
 END = "<!-- bench-ingest:end -->"
 HEADING = "## Ingest"
@@ -187,6 +189,8 @@ def machine_lines(res):
         f"- Run: `{res['command']}` on {m['date']}, commit `{m['commit']}`.",
         f"- Machine: {m['nproc']} cores ({m['cpu']}), {m['ram_gib']:.1f} GiB RAM, Linux {m['kernel']}; "
         f"load average before the run {m['loadavg']}; the load generator runs on the same machine.",
+        *([f"- Calibration (to compare machines): {calibrate.describe(m['calibration'])}."]
+          if m.get("calibration") else []),
         f"- Load: `moth-loadgen`, closed loop at each concurrency for {res['duration']} s, Python SDK event "
         f"envelopes (a chained exception, 20 frames with locals) of ~{n0(res.get('event_bytes'))} bytes "
         f"uncompressed, {n0(res.get('body_bytes'))} bytes as sent ({res['compression']}), {res['issues']} "
