@@ -1,5 +1,5 @@
 """What this machine costs for the work a benchmark run leans on, measured
-in a second or two before the run, so that runs on different machines (or
+in about half a second before the run, so that runs on different machines (or
 VMs of the same kind that are not alike) can be compared.
 
 Three figures:
@@ -7,9 +7,9 @@ Three figures:
   of output. Stands for plain CPU speed (Moth's ingest is mostly
   decompression and JSON parsing).
 - page fault: µs to fault in one 4 KiB page of anonymous memory (256 MiB,
-  touched once; Python's loop adds ~0.05 µs a page). A fraction of a µs on bare metal; several on a VM whose
-  every fault goes through the host. A growing database and its page cache
-  pay it for every page they take.
+  touched once; Python's loop adds ~0.05 µs a page). A fraction of a µs
+  on bare metal; several on a VM whose every fault goes through the host.
+  A growing database and its page cache pay it for every page they take.
 - file growth: µs to append one 8 KiB block to a new file (page cache only,
   no fsync). PostgreSQL 15 extends a table this way, one block at a time.
 
